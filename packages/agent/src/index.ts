@@ -1,1 +1,12 @@
-export {};
+// @baton/agent: the agent SDK. Key in memory, registration, renewal, proofs on every
+// call, heartbeats, release.
+export { Agent, createAgent } from './agent.js';
+export type { RenewOptions } from './agent.js';
+export type { AgentEvent } from './agent-events.js';
+export type { AgentStatus } from './session.js';
+export { AGENT_DEFAULTS } from './options.js';
+export type { AgentOptions } from './options.js';
+export { LAUNCH_TOKEN_ENV } from './launch-token.js';
+export type { CallMetadata } from './call-metadata.js';
+export type { AgentTaskState } from './heartbeat.js';
+export type { AgentTimers } from './timers.js';

@@ -64,31 +64,27 @@ export function openSqlite(file: string, options: SqliteOptions = {}): SqlDataba
     },
   };
 
-  const waitForLock = async (): Promise<void> => {
-    while (lock) await lock;
-  };
-
   return {
     dialect: 'sqlite',
     location: file,
     async all(sql, params) {
-      if (lock) await waitForLock();
+      while (lock) await lock;
       return exec.all(sql, params);
     },
     async get(sql, params) {
-      if (lock) await waitForLock();
+      while (lock) await lock;
       return exec.get(sql, params);
     },
     async run(sql, params) {
-      if (lock) await waitForLock();
+      while (lock) await lock;
       return exec.run(sql, params);
     },
     async exec(sql) {
-      if (lock) await waitForLock();
+      while (lock) await lock;
       db.exec(sql);
     },
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      if (lock) await waitForLock();
+      while (lock) await lock;
       let release!: () => void;
       lock = new Promise<void>((r) => (release = r));
       db.exec('BEGIN IMMEDIATE');
@@ -105,7 +101,7 @@ export function openSqlite(file: string, options: SqliteOptions = {}): SqlDataba
       }
     },
     async close() {
-      if (lock) await waitForLock();
+      while (lock) await lock;
       db.close();
     },
   };

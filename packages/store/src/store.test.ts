@@ -91,3 +91,24 @@ describe('postgres location', () => {
     await db.close();
   });
 });
+
+describe('sqlite transactions', () => {
+  it('serialize many concurrent transactions and keep plain statements out of them', async () => {
+    const db = await openDatabase(':memory:');
+    opened.push(db);
+    await db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)');
+    const txs = Array.from({ length: 10 }, (_, i) =>
+      db
+        .transaction(async (tx) => {
+          await tx.run('INSERT INTO t (k, v) VALUES (?, ?)', [i, i]);
+          await new Promise((r) => setTimeout(r, 1));
+          if (i % 2) throw new Error('rollback');
+        })
+        .catch(() => 'rolled back'),
+    );
+    const plain = Array.from({ length: 10 }, (_, i) => db.run('INSERT INTO t (k, v) VALUES (?, ?)', [100 + i, i]));
+    await Promise.all([...txs, ...plain]);
+    const rows = await db.all<{ k: number }>('SELECT k FROM t ORDER BY k');
+    expect(rows.map((r) => r.k)).toEqual([0, 2, 4, 6, 8, ...Array.from({ length: 10 }, (_, i) => 100 + i)]);
+  });
+});

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file baton/identity/v1/identity.proto.
  */
 export const file_baton_identity_v1_identity: GenFile = /*@__PURE__*/
-  fileDesc("CiBiYXRvbi9pZGVudGl0eS92MS9pZGVudGl0eS5wcm90bxIRYmF0b24uaWRlbnRpdHkudjEiXwoPSGVhcnRiZWF0UG9saWN5EhgKEGludGVydmFsX3NlY29uZHMYASABKA0SGgoSbWlzc2VzX2JlZm9yZV9mbGFnGAIgASgNEhYKDnJldm9rZV9vbl9mbGFnGAMgASgIIvYCCg5Xb3JrZmxvd1BvbGljeRIrCg1zY29wZV9jZWlsaW5nGAEgAygLMhQuYmF0b24udHlwZS52MS5TY29wZRIhChlkZWZhdWx0X3Rva2VuX3R0bF9zZWNvbmRzGAIgASgNEh0KFW1heF90b2tlbl90dGxfc2Vjb25kcxgDIAEoDRIcChRtYXhfdGFza190dGxfc2Vjb25kcxgEIAEoDRIUCgxtYXhfcmVuZXdhbHMYBSABKA0SHAoUbWF4X2RlbGVnYXRpb25fZGVwdGgYBiABKA0SGgoSYWxsb3dfcmVkZWxlZ2F0aW9uGAcgASgIEiIKGmFsbG93ZWRfZGVsZWdhdGlvbl90YXJnZXRzGAggAygJEjUKCWhlYXJ0YmVhdBgJIAEoCzIiLmJhdG9uLmlkZW50aXR5LnYxLkhlYXJ0YmVhdFBvbGljeRIZChFhdWRpdF9mYWlsX2Nsb3NlZBgKIAEoCBIRCglhdWRpZW5jZXMYCyADKAkicgoIV29ya2Zsb3cSCgoCaWQYASABKAkSMQoGcG9saWN5GAIgASgLMiEuYmF0b24uaWRlbnRpdHkudjEuV29ya2Zsb3dQb2xpY3kSEgoKY3JlYXRlZF9hdBgDIAEoAxITCgtkZXNjcmlwdGlvbhgEIAEoCSJrChVDcmVhdGVXb3JrZmxvd1JlcXVlc3QSCgoCaWQYASABKAkSMQoGcG9saWN5GAIgASgLMiEuYmF0b24uaWRlbnRpdHkudjEuV29ya2Zsb3dQb2xpY3kSEwoLZGVzY3JpcHRpb24YAyABKAkiRwoWQ3JlYXRlV29ya2Zsb3dSZXNwb25zZRItCgh3b3JrZmxvdxgBIAEoCzIbLmJhdG9uLmlkZW50aXR5LnYxLldvcmtmbG93IiAKEkdldFdvcmtmbG93UmVxdWVzdBIKCgJpZBgBIAEoCSJEChNHZXRXb3JrZmxvd1Jlc3BvbnNlEi0KCHdvcmtmbG93GAEgASgLMhsuYmF0b24uaWRlbnRpdHkudjEuV29ya2Zsb3ciPQoUTGlzdFdvcmtmbG93c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkiYAoVTGlzdFdvcmtmbG93c1Jlc3BvbnNlEi4KCXdvcmtmbG93cxgBIAMoCzIbLmJhdG9uLmlkZW50aXR5LnYxLldvcmtmbG93EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJOChZBZGRPcmNoZXN0cmF0b3JSZXF1ZXN0EgoKAmlkGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwSFAoMd29ya2Zsb3dfaWRzGAMgAygJIj0KF0FkZE9yY2hlc3RyYXRvclJlc3BvbnNlEgoKAmlkGAEgASgJEhYKDmtleV90aHVtYnByaW50GAIgASgJIrsBChhDcmVhdGVMYXVuY2hUb2tlblJlcXVlc3QSEwoLd29ya2Zsb3dfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIRCglwcmluY2lwYWwYAyABKAkSJAoGc2NvcGVzGAQgAygLMhQuYmF0b24udHlwZS52MS5TY29wZRITCgt0dGxfc2Vjb25kcxgFIAEoDRIYChB0YXNrX3R0bF9zZWNvbmRzGAYgASgNEhEKCWF1ZGllbmNlcxgHIAMoCSJ5ChlDcmVhdGVMYXVuY2hUb2tlblJlc3BvbnNlEhQKDGxhdW5jaF90b2tlbhgBIAEoCRISCgpleHBpcmVzX2F0GAIgASgDEhUKDXRhc2tfZGVhZGxpbmUYAyABKAMSGwoTZ3JhbnRlZF90dGxfc2Vjb25kcxgEIAEoDSIVChNHZXRDaGFsbGVuZ2VSZXF1ZXN0IjkKFEdldENoYWxsZW5nZVJlc3BvbnNlEg0KBW5vbmNlGAEgASgMEhIKCmV4cGlyZXNfYXQYAiABKAMiugEKD1JlZ2lzdGVyUmVxdWVzdBIUCgxsYXVuY2hfdG9rZW4YASABKAkSEgoKcHVibGljX2tleRgCIAEoDBINCgVub25jZRgDIAEoDBIRCglzaWduYXR1cmUYBCABKAwSLgoQcmVxdWVzdGVkX3Njb3BlcxgFIAMoCzIULmJhdG9uLnR5cGUudjEuU2NvcGUSHQoVcmVxdWVzdGVkX3R0bF9zZWNvbmRzGAYgASgNEgwKBG5hbWUYByABKAkihgIKEFJlZ2lzdGVyUmVzcG9uc2USEQoJc3BpZmZlX2lkGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJEhQKDGFjY2Vzc190b2tlbhgDIAEoCRIYChB0b2tlbl9leHBpcmVzX2F0GAQgASgDEhsKE2dyYW50ZWRfdHRsX3NlY29uZHMYBSABKA0SJAoGc2NvcGVzGAYgAygLMhQuYmF0b24udHlwZS52MS5TY29wZRIVCg10YXNrX2RlYWRsaW5lGAcgASgDEiIKGmhlYXJ0YmVhdF9pbnRlcnZhbF9zZWNvbmRzGAggASgNEhwKFHN1cGVyc2VkZWRfc3BpZmZlX2lkGAkgASgJIj8KEEhlYXJ0YmVhdFJlcXVlc3QSKwoFc3RhdGUYASABKA4yHC5iYXRvbi5pZGVudGl0eS52MS5UYXNrU3RhdGUiMgoRSGVhcnRiZWF0UmVzcG9uc2USHQoVbmV4dF9pbnRlcnZhbF9zZWNvbmRzGAEgASgNIi8KDlB1Ymxpc2hSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHYWRkcmVzcxgCIAEoCSIyCg9QdWJsaXNoUmVzcG9uc2USDAoEbmFtZRgBIAEoCRIRCglzcGlmZmVfaWQYAiABKAkiSQoOUmVzb2x2ZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIYChBvcmNoZXN0cmF0aW9uX2lkGAIgASgJEg8KB3Rhc2tfaWQYAyABKAkibwoPUmVzb2x2ZVJlc3BvbnNlEgwKBG5hbWUYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIRCglzcGlmZmVfaWQYAyABKAkSFgoOa2V5X3RodW1icHJpbnQYBCABKAkSEgoKcHVibGljX2tleRgFIAEoDCIXChVHZXRUcnVzdEJ1bmRsZVJlcXVlc3QimAEKFkdldFRydXN0QnVuZGxlUmVzcG9uc2USFAoMdHJ1c3RfZG9tYWluGAEgASgJEhgKEHg1MDlfYXV0aG9yaXRpZXMYAiADKAwSFwoPand0X2F1dGhvcml0aWVzGAMgASgJEhwKFHJlZnJlc2hfaGludF9zZWNvbmRzGAQgASgNEhcKD2xvZ19hdXRob3JpdGllcxgFIAEoCSpuCglUYXNrU3RhdGUSGgoWVEFTS19TVEFURV9VTlNQRUNJRklFRBAAEhUKEVRBU0tfU1RBVEVfQUNUSVZFEAESEwoPVEFTS19TVEFURV9JRExFEAISGQoVVEFTS19TVEFURV9DT01QTEVUSU5HEAMyrQgKD0lkZW50aXR5U2VydmljZRJlCg5DcmVhdGVXb3JrZmxvdxIoLmJhdG9uLmlkZW50aXR5LnYxLkNyZWF0ZVdvcmtmbG93UmVxdWVzdBopLmJhdG9uLmlkZW50aXR5LnYxLkNyZWF0ZVdvcmtmbG93UmVzcG9uc2USXAoLR2V0V29ya2Zsb3cSJS5iYXRvbi5pZGVudGl0eS52MS5HZXRXb3JrZmxvd1JlcXVlc3QaJi5iYXRvbi5pZGVudGl0eS52MS5HZXRXb3JrZmxvd1Jlc3BvbnNlEmIKDUxpc3RXb3JrZmxvd3MSJy5iYXRvbi5pZGVudGl0eS52MS5MaXN0V29ya2Zsb3dzUmVxdWVzdBooLmJhdG9uLmlkZW50aXR5LnYxLkxpc3RXb3JrZmxvd3NSZXNwb25zZRJoCg9BZGRPcmNoZXN0cmF0b3ISKS5iYXRvbi5pZGVudGl0eS52MS5BZGRPcmNoZXN0cmF0b3JSZXF1ZXN0GiouYmF0b24uaWRlbnRpdHkudjEuQWRkT3JjaGVzdHJhdG9yUmVzcG9uc2USbgoRQ3JlYXRlTGF1bmNoVG9rZW4SKy5iYXRvbi5pZGVudGl0eS52MS5DcmVhdGVMYXVuY2hUb2tlblJlcXVlc3QaLC5iYXRvbi5pZGVudGl0eS52MS5DcmVhdGVMYXVuY2hUb2tlblJlc3BvbnNlEl8KDEdldENoYWxsZW5nZRImLmJhdG9uLmlkZW50aXR5LnYxLkdldENoYWxsZW5nZVJlcXVlc3QaJy5iYXRvbi5pZGVudGl0eS52MS5HZXRDaGFsbGVuZ2VSZXNwb25zZRJTCghSZWdpc3RlchIiLmJhdG9uLmlkZW50aXR5LnYxLlJlZ2lzdGVyUmVxdWVzdBojLmJhdG9uLmlkZW50aXR5LnYxLlJlZ2lzdGVyUmVzcG9uc2USVgoJSGVhcnRiZWF0EiMuYmF0b24uaWRlbnRpdHkudjEuSGVhcnRiZWF0UmVxdWVzdBokLmJhdG9uLmlkZW50aXR5LnYxLkhlYXJ0YmVhdFJlc3BvbnNlElAKB1B1Ymxpc2gSIS5iYXRvbi5pZGVudGl0eS52MS5QdWJsaXNoUmVxdWVzdBoiLmJhdG9uLmlkZW50aXR5LnYxLlB1Ymxpc2hSZXNwb25zZRJQCgdSZXNvbHZlEiEuYmF0b24uaWRlbnRpdHkudjEuUmVzb2x2ZVJlcXVlc3QaIi5iYXRvbi5pZGVudGl0eS52MS5SZXNvbHZlUmVzcG9uc2USZQoOR2V0VHJ1c3RCdW5kbGUSKC5iYXRvbi5pZGVudGl0eS52MS5HZXRUcnVzdEJ1bmRsZVJlcXVlc3QaKS5iYXRvbi5pZGVudGl0eS52MS5HZXRUcnVzdEJ1bmRsZVJlc3BvbnNlYgZwcm90bzM", [file_baton_type_v1_scope]);
+  fileDesc("CiBiYXRvbi9pZGVudGl0eS92MS9pZGVudGl0eS5wcm90bxIRYmF0b24uaWRlbnRpdHkudjEiXwoPSGVhcnRiZWF0UG9saWN5EhgKEGludGVydmFsX3NlY29uZHMYASABKA0SGgoSbWlzc2VzX2JlZm9yZV9mbGFnGAIgASgNEhYKDnJldm9rZV9vbl9mbGFnGAMgASgIIpIDCg5Xb3JrZmxvd1BvbGljeRIrCg1zY29wZV9jZWlsaW5nGAEgAygLMhQuYmF0b24udHlwZS52MS5TY29wZRIhChlkZWZhdWx0X3Rva2VuX3R0bF9zZWNvbmRzGAIgASgNEh0KFW1heF90b2tlbl90dGxfc2Vjb25kcxgDIAEoDRIcChRtYXhfdGFza190dGxfc2Vjb25kcxgEIAEoDRIUCgxtYXhfcmVuZXdhbHMYBSABKA0SHAoUbWF4X2RlbGVnYXRpb25fZGVwdGgYBiABKA0SHwoSYWxsb3dfcmVkZWxlZ2F0aW9uGAcgASgISACIAQESIgoaYWxsb3dlZF9kZWxlZ2F0aW9uX3RhcmdldHMYCCADKAkSNQoJaGVhcnRiZWF0GAkgASgLMiIuYmF0b24uaWRlbnRpdHkudjEuSGVhcnRiZWF0UG9saWN5EhkKEWF1ZGl0X2ZhaWxfY2xvc2VkGAogASgIEhEKCWF1ZGllbmNlcxgLIAMoCUIVChNfYWxsb3dfcmVkZWxlZ2F0aW9uInIKCFdvcmtmbG93EgoKAmlkGAEgASgJEjEKBnBvbGljeRgCIAEoCzIhLmJhdG9uLmlkZW50aXR5LnYxLldvcmtmbG93UG9saWN5EhIKCmNyZWF0ZWRfYXQYAyABKAMSEwoLZGVzY3JpcHRpb24YBCABKAkiawoVQ3JlYXRlV29ya2Zsb3dSZXF1ZXN0EgoKAmlkGAEgASgJEjEKBnBvbGljeRgCIAEoCzIhLmJhdG9uLmlkZW50aXR5LnYxLldvcmtmbG93UG9saWN5EhMKC2Rlc2NyaXB0aW9uGAMgASgJIkcKFkNyZWF0ZVdvcmtmbG93UmVzcG9uc2USLQoId29ya2Zsb3cYASABKAsyGy5iYXRvbi5pZGVudGl0eS52MS5Xb3JrZmxvdyIgChJHZXRXb3JrZmxvd1JlcXVlc3QSCgoCaWQYASABKAkiRAoTR2V0V29ya2Zsb3dSZXNwb25zZRItCgh3b3JrZmxvdxgBIAEoCzIbLmJhdG9uLmlkZW50aXR5LnYxLldvcmtmbG93Ij0KFExpc3RXb3JrZmxvd3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJImAKFUxpc3RXb3JrZmxvd3NSZXNwb25zZRIuCgl3b3JrZmxvd3MYASADKAsyGy5iYXRvbi5pZGVudGl0eS52MS5Xb3JrZmxvdxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiTgoWQWRkT3JjaGVzdHJhdG9yUmVxdWVzdBIKCgJpZBgBIAEoCRISCgpwdWJsaWNfa2V5GAIgASgMEhQKDHdvcmtmbG93X2lkcxgDIAMoCSI9ChdBZGRPcmNoZXN0cmF0b3JSZXNwb25zZRIKCgJpZBgBIAEoCRIWCg5rZXlfdGh1bWJwcmludBgCIAEoCSK7AQoYQ3JlYXRlTGF1bmNoVG9rZW5SZXF1ZXN0EhMKC3dvcmtmbG93X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEQoJcHJpbmNpcGFsGAMgASgJEiQKBnNjb3BlcxgEIAMoCzIULmJhdG9uLnR5cGUudjEuU2NvcGUSEwoLdHRsX3NlY29uZHMYBSABKA0SGAoQdGFza190dGxfc2Vjb25kcxgGIAEoDRIRCglhdWRpZW5jZXMYByADKAkieQoZQ3JlYXRlTGF1bmNoVG9rZW5SZXNwb25zZRIUCgxsYXVuY2hfdG9rZW4YASABKAkSEgoKZXhwaXJlc19hdBgCIAEoAxIVCg10YXNrX2RlYWRsaW5lGAMgASgDEhsKE2dyYW50ZWRfdHRsX3NlY29uZHMYBCABKA0iFQoTR2V0Q2hhbGxlbmdlUmVxdWVzdCI5ChRHZXRDaGFsbGVuZ2VSZXNwb25zZRINCgVub25jZRgBIAEoDBISCgpleHBpcmVzX2F0GAIgASgDIroBCg9SZWdpc3RlclJlcXVlc3QSFAoMbGF1bmNoX3Rva2VuGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMEi4KEHJlcXVlc3RlZF9zY29wZXMYBSADKAsyFC5iYXRvbi50eXBlLnYxLlNjb3BlEh0KFXJlcXVlc3RlZF90dGxfc2Vjb25kcxgGIAEoDRIMCgRuYW1lGAcgASgJIoYCChBSZWdpc3RlclJlc3BvbnNlEhEKCXNwaWZmZV9pZBgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIUCgxhY2Nlc3NfdG9rZW4YAyABKAkSGAoQdG9rZW5fZXhwaXJlc19hdBgEIAEoAxIbChNncmFudGVkX3R0bF9zZWNvbmRzGAUgASgNEiQKBnNjb3BlcxgGIAMoCzIULmJhdG9uLnR5cGUudjEuU2NvcGUSFQoNdGFza19kZWFkbGluZRgHIAEoAxIiChpoZWFydGJlYXRfaW50ZXJ2YWxfc2Vjb25kcxgIIAEoDRIcChRzdXBlcnNlZGVkX3NwaWZmZV9pZBgJIAEoCSI/ChBIZWFydGJlYXRSZXF1ZXN0EisKBXN0YXRlGAEgASgOMhwuYmF0b24uaWRlbnRpdHkudjEuVGFza1N0YXRlIjIKEUhlYXJ0YmVhdFJlc3BvbnNlEh0KFW5leHRfaW50ZXJ2YWxfc2Vjb25kcxgBIAEoDSIvCg5QdWJsaXNoUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB2FkZHJlc3MYAiABKAkiMgoPUHVibGlzaFJlc3BvbnNlEgwKBG5hbWUYASABKAkSEQoJc3BpZmZlX2lkGAIgASgJIkkKDlJlc29sdmVSZXF1ZXN0EgwKBG5hbWUYASABKAkSGAoQb3JjaGVzdHJhdGlvbl9pZBgCIAEoCRIPCgd0YXNrX2lkGAMgASgJIm8KD1Jlc29sdmVSZXNwb25zZRIMCgRuYW1lGAEgASgJEg8KB2FkZHJlc3MYAiABKAkSEQoJc3BpZmZlX2lkGAMgASgJEhYKDmtleV90aHVtYnByaW50GAQgASgJEhIKCnB1YmxpY19rZXkYBSABKAwiFwoVR2V0VHJ1c3RCdW5kbGVSZXF1ZXN0IpgBChZHZXRUcnVzdEJ1bmRsZVJlc3BvbnNlEhQKDHRydXN0X2RvbWFpbhgBIAEoCRIYChB4NTA5X2F1dGhvcml0aWVzGAIgAygMEhcKD2p3dF9hdXRob3JpdGllcxgDIAEoCRIcChRyZWZyZXNoX2hpbnRfc2Vjb25kcxgEIAEoDRIXCg9sb2dfYXV0aG9yaXRpZXMYBSABKAkiQAoPR2V0QWdlbnRSZXF1ZXN0EhEKCXNwaWZmZV9pZBgBIAEoCRIaChJwb2xpY3lfd29ya2Zsb3dfaWQYAiABKAkixwEKEERlbGVnYXRpb25Qb2xpY3kSEwoLd29ya2Zsb3dfaWQYASABKAkSHAoUbWF4X2RlbGVnYXRpb25fZGVwdGgYAiABKA0SGgoSYWxsb3dfcmVkZWxlZ2F0aW9uGAMgASgIEiIKGmFsbG93ZWRfZGVsZWdhdGlvbl90YXJnZXRzGAQgAygJEiEKGWRlZmF1bHRfdG9rZW5fdHRsX3NlY29uZHMYBSABKA0SHQoVbWF4X3Rva2VuX3R0bF9zZWNvbmRzGAYgASgNIqkCChBHZXRBZ2VudFJlc3BvbnNlEhEKCXNwaWZmZV9pZBgBIAEoCRIMCgRsaXZlGAIgASgIEg4KBnN0YXR1cxgDIAEoCRITCgt3b3JrZmxvd19pZBgEIAEoCRIYChBvcmNoZXN0cmF0aW9uX2lkGAUgASgJEg8KB3Rhc2tfaWQYBiABKAkSEwoLaW5zdGFuY2VfaWQYByABKAkSDAoEbmFtZRgIIAEoCRISCgpwdWJsaWNfa2V5GAkgASgMEhYKDmtleV90aHVtYnByaW50GAogASgJEhUKDXRhc2tfZGVhZGxpbmUYCyABKAMSPgoRZGVsZWdhdGlvbl9wb2xpY3kYDCABKAsyIy5iYXRvbi5pZGVudGl0eS52MS5EZWxlZ2F0aW9uUG9saWN5Km4KCVRhc2tTdGF0ZRIaChZUQVNLX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRVEFTS19TVEFURV9BQ1RJVkUQARITCg9UQVNLX1NUQVRFX0lETEUQAhIZChVUQVNLX1NUQVRFX0NPTVBMRVRJTkcQAzKCCQoPSWRlbnRpdHlTZXJ2aWNlEmUKDkNyZWF0ZVdvcmtmbG93EiguYmF0b24uaWRlbnRpdHkudjEuQ3JlYXRlV29ya2Zsb3dSZXF1ZXN0GikuYmF0b24uaWRlbnRpdHkudjEuQ3JlYXRlV29ya2Zsb3dSZXNwb25zZRJcCgtHZXRXb3JrZmxvdxIlLmJhdG9uLmlkZW50aXR5LnYxLkdldFdvcmtmbG93UmVxdWVzdBomLmJhdG9uLmlkZW50aXR5LnYxLkdldFdvcmtmbG93UmVzcG9uc2USYgoNTGlzdFdvcmtmbG93cxInLmJhdG9uLmlkZW50aXR5LnYxLkxpc3RXb3JrZmxvd3NSZXF1ZXN0GiguYmF0b24uaWRlbnRpdHkudjEuTGlzdFdvcmtmbG93c1Jlc3BvbnNlEmgKD0FkZE9yY2hlc3RyYXRvchIpLmJhdG9uLmlkZW50aXR5LnYxLkFkZE9yY2hlc3RyYXRvclJlcXVlc3QaKi5iYXRvbi5pZGVudGl0eS52MS5BZGRPcmNoZXN0cmF0b3JSZXNwb25zZRJuChFDcmVhdGVMYXVuY2hUb2tlbhIrLmJhdG9uLmlkZW50aXR5LnYxLkNyZWF0ZUxhdW5jaFRva2VuUmVxdWVzdBosLmJhdG9uLmlkZW50aXR5LnYxLkNyZWF0ZUxhdW5jaFRva2VuUmVzcG9uc2USXwoMR2V0Q2hhbGxlbmdlEiYuYmF0b24uaWRlbnRpdHkudjEuR2V0Q2hhbGxlbmdlUmVxdWVzdBonLmJhdG9uLmlkZW50aXR5LnYxLkdldENoYWxsZW5nZVJlc3BvbnNlElMKCFJlZ2lzdGVyEiIuYmF0b24uaWRlbnRpdHkudjEuUmVnaXN0ZXJSZXF1ZXN0GiMuYmF0b24uaWRlbnRpdHkudjEuUmVnaXN0ZXJSZXNwb25zZRJWCglIZWFydGJlYXQSIy5iYXRvbi5pZGVudGl0eS52MS5IZWFydGJlYXRSZXF1ZXN0GiQuYmF0b24uaWRlbnRpdHkudjEuSGVhcnRiZWF0UmVzcG9uc2USUAoHUHVibGlzaBIhLmJhdG9uLmlkZW50aXR5LnYxLlB1Ymxpc2hSZXF1ZXN0GiIuYmF0b24uaWRlbnRpdHkudjEuUHVibGlzaFJlc3BvbnNlElAKB1Jlc29sdmUSIS5iYXRvbi5pZGVudGl0eS52MS5SZXNvbHZlUmVxdWVzdBoiLmJhdG9uLmlkZW50aXR5LnYxLlJlc29sdmVSZXNwb25zZRJlCg5HZXRUcnVzdEJ1bmRsZRIoLmJhdG9uLmlkZW50aXR5LnYxLkdldFRydXN0QnVuZGxlUmVxdWVzdBopLmJhdG9uLmlkZW50aXR5LnYxLkdldFRydXN0QnVuZGxlUmVzcG9uc2USUwoIR2V0QWdlbnQSIi5iYXRvbi5pZGVudGl0eS52MS5HZXRBZ2VudFJlcXVlc3QaIy5iYXRvbi5pZGVudGl0eS52MS5HZXRBZ2VudFJlc3BvbnNlYgZwcm90bzM", [file_baton_type_v1_scope]);
 
 /**
  * @generated from message baton.identity.v1.HeartbeatPolicy
@@ -96,9 +96,9 @@ export type WorkflowPolicy = Message<"baton.identity.v1.WorkflowPolicy"> & {
   /**
    * Whether a delegatee may delegate further. Default true.
    *
-   * @generated from field: bool allow_redelegation = 7;
+   * @generated from field: optional bool allow_redelegation = 7;
    */
-  allowRedelegation: boolean;
+  allowRedelegation?: boolean | undefined;
 
   /**
    * SPIFFE id patterns outside the delegator's orchestration that may receive
@@ -809,6 +809,161 @@ export const GetTrustBundleResponseSchema: GenMessage<GetTrustBundleResponse> = 
   messageDesc(file_baton_identity_v1_identity, 24);
 
 /**
+ * @generated from message baton.identity.v1.GetAgentRequest
+ */
+export type GetAgentRequest = Message<"baton.identity.v1.GetAgentRequest"> & {
+  /**
+   * SPIFFE id of the agent instance.
+   *
+   * @generated from field: string spiffe_id = 1;
+   */
+  spiffeId: string;
+
+  /**
+   * Workflow whose delegation policy to return. Empty: the agent's own workflow.
+   *
+   * @generated from field: string policy_workflow_id = 2;
+   */
+  policyWorkflowId: string;
+};
+
+/**
+ * Describes the message baton.identity.v1.GetAgentRequest.
+ * Use `create(GetAgentRequestSchema)` to create a new message.
+ */
+export const GetAgentRequestSchema: GenMessage<GetAgentRequest> = /*@__PURE__*/
+  messageDesc(file_baton_identity_v1_identity, 25);
+
+/**
+ * The delegation rules of a workflow (WorkflowPolicy fields, defaults applied).
+ *
+ * @generated from message baton.identity.v1.DelegationPolicy
+ */
+export type DelegationPolicy = Message<"baton.identity.v1.DelegationPolicy"> & {
+  /**
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * 1..5.
+   *
+   * @generated from field: uint32 max_delegation_depth = 2;
+   */
+  maxDelegationDepth: number;
+
+  /**
+   * @generated from field: bool allow_redelegation = 3;
+   */
+  allowRedelegation: boolean;
+
+  /**
+   * @generated from field: repeated string allowed_delegation_targets = 4;
+   */
+  allowedDelegationTargets: string[];
+
+  /**
+   * @generated from field: uint32 default_token_ttl_seconds = 5;
+   */
+  defaultTokenTtlSeconds: number;
+
+  /**
+   * @generated from field: uint32 max_token_ttl_seconds = 6;
+   */
+  maxTokenTtlSeconds: number;
+};
+
+/**
+ * Describes the message baton.identity.v1.DelegationPolicy.
+ * Use `create(DelegationPolicySchema)` to create a new message.
+ */
+export const DelegationPolicySchema: GenMessage<DelegationPolicy> = /*@__PURE__*/
+  messageDesc(file_baton_identity_v1_identity, 26);
+
+/**
+ * @generated from message baton.identity.v1.GetAgentResponse
+ */
+export type GetAgentResponse = Message<"baton.identity.v1.GetAgentResponse"> & {
+  /**
+   * @generated from field: string spiffe_id = 1;
+   */
+  spiffeId: string;
+
+  /**
+   * True while the instance may act (active or flagged); false once superseded, revoked
+   * or failed.
+   *
+   * @generated from field: bool live = 2;
+   */
+  live: boolean;
+
+  /**
+   * `active`, `flagged`, `superseded`, `revoked` or `failed`.
+   *
+   * @generated from field: string status = 3;
+   */
+  status: string;
+
+  /**
+   * @generated from field: string workflow_id = 4;
+   */
+  workflowId: string;
+
+  /**
+   * @generated from field: string orchestration_id = 5;
+   */
+  orchestrationId: string;
+
+  /**
+   * @generated from field: string task_id = 6;
+   */
+  taskId: string;
+
+  /**
+   * @generated from field: string instance_id = 7;
+   */
+  instanceId: string;
+
+  /**
+   * @generated from field: string name = 8;
+   */
+  name: string;
+
+  /**
+   * Raw 32-byte Ed25519 public key.
+   *
+   * @generated from field: bytes public_key = 9;
+   */
+  publicKey: Uint8Array;
+
+  /**
+   * RFC 7638 thumbprint of that key.
+   *
+   * @generated from field: string key_thumbprint = 10;
+   */
+  keyThumbprint: string;
+
+  /**
+   * NumericDate.
+   *
+   * @generated from field: int64 task_deadline = 11;
+   */
+  taskDeadline: bigint;
+
+  /**
+   * @generated from field: baton.identity.v1.DelegationPolicy delegation_policy = 12;
+   */
+  delegationPolicy?: DelegationPolicy | undefined;
+};
+
+/**
+ * Describes the message baton.identity.v1.GetAgentResponse.
+ * Use `create(GetAgentResponseSchema)` to create a new message.
+ */
+export const GetAgentResponseSchema: GenMessage<GetAgentResponse> = /*@__PURE__*/
+  messageDesc(file_baton_identity_v1_identity, 27);
+
+/**
  * @generated from enum baton.identity.v1.TaskState
  */
 export enum TaskState {
@@ -962,6 +1117,17 @@ export const IdentityService: GenService<{
     methodKind: "unary";
     input: typeof GetTrustBundleRequestSchema;
     output: typeof GetTrustBundleResponseSchema;
+  },
+  /**
+   * Baton services only (`baton-proof` by a key in identity's `services`). An agent
+   * instance as identity records it, and a workflow's delegation policy (delegation).
+   *
+   * @generated from rpc baton.identity.v1.IdentityService.GetAgent
+   */
+  getAgent: {
+    methodKind: "unary";
+    input: typeof GetAgentRequestSchema;
+    output: typeof GetAgentResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_baton_identity_v1_identity, 0);
