@@ -36,6 +36,8 @@ export type { GuardHttpOptions, HttpMiddleware } from './guard-http.js';
 export { verifyKeyProof } from './key-proof.js';
 export type { KeyProofOptions, KeyProofResult } from './key-proof.js';
 export { dpopMetadata, keyProofMetadata, methodPathOf } from './proof-metadata.js';
+export { keyHolderClient } from './key-holder-client.js';
+export type { KeyHolderClientOptions } from './key-holder-client.js';
 export type { MethodRef } from './proof-metadata.js';
 
 // utilities

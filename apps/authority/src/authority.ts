@@ -1,0 +1,133 @@
+import path from 'node:path';
+import { systemClock, type AuditSink, type Clock, type KeyPair } from '@baton/core';
+import { createGuard, createRevocationFeed, jwksFromIssuer, type RevocationFeed } from '@baton/guard';
+import { createIdentity, type Identity } from '@baton/identity';
+import { createIssuer, openFileKeyRing, type Issuer } from '@baton/issuer';
+import { createClient, createServer, type BatonServer, type Client } from '@baton/proto';
+import { IdentityService } from '@baton/proto/baton/identity/v1/identity_pb.js';
+import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
+import { openDatabase, type SqlDatabase } from '@baton/store';
+import { operatorMap, type AuthorityConfig, type ServiceName } from './config.js';
+import { loadOrCreateKeyFile } from './key-files.js';
+
+/** A running authority process (some or all of Baton's services). */
+export interface Authority {
+  /** `host:port` the gRPC server listens on. */
+  readonly address: string;
+  readonly services: readonly ServiceName[];
+  readonly config: AuthorityConfig;
+  close(): Promise<void>;
+}
+
+/** Options beyond the config file, mostly for tests. */
+export interface StartOptions {
+  readonly clock?: Clock;
+  readonly audit?: AuditSink;
+}
+
+/** The key a Baton service authenticates to its peers with (`<dataDir>/keys/service-<name>.jwk`, 0600). */
+export function serviceKey(config: AuthorityConfig, name: ServiceName): KeyPair {
+  return loadOrCreateKeyFile(path.join(config.dataDir, 'keys', `service-${name}.jwk`));
+}
+
+/** Where a service is reached: this process when it hosts it, else its configured peer. */
+function targetOf(config: AuthorityConfig, name: ServiceName, self: string): string {
+  if (config.services.includes(name)) return self;
+  const peer = config.peers[name];
+  if (!peer) throw new TypeError(`config: service ${name} is neither hosted here nor listed in peers`);
+  return peer;
+}
+
+/**
+ * Starts the configured services on one gRPC server. Services reach each other only
+ * through gRPC clients (even when co-hosted), so each can also run alone.
+ */
+export async function startAuthority(config: AuthorityConfig, options: StartOptions = {}): Promise<Authority> {
+  const clock = options.clock ?? systemClock;
+  const operators = operatorMap(config);
+  const trustedServices = new Map([
+    [serviceKey(config, 'identity').thumbprint, 'identity' as const],
+    [serviceKey(config, 'delegation').thumbprint, 'delegation' as const],
+    [serviceKey(config, 'audit').thumbprint, 'audit' as const],
+  ]);
+  const closers: (() => Promise<void> | void)[] = [];
+  let db: SqlDatabase | undefined;
+  const server: BatonServer = createServer({
+    onInternalError: (err, ctx) => process.stderr.write(`[authority] internal error in ${ctx.method}: ${(err as Error)?.stack ?? String(err)}\n`),
+  });
+  try {
+    const needsDb = config.services.some((s) => s === 'identity' || s === 'issuer');
+    if (needsDb) {
+      db = await openDatabase(config.store);
+      const d = db;
+      closers.push(() => d.close());
+    }
+
+    let issuer: Issuer | undefined;
+    if (config.services.includes('issuer')) {
+      const keyRing = await openFileKeyRing(path.join(config.dataDir, 'keys', 'signing'), { clock });
+      issuer = await createIssuer({
+        db: db!,
+        keyRing,
+        issuer: config.issuer,
+        trustDomain: config.trustDomain,
+        operators,
+        services: trustedServices,
+        clock,
+        ...(options.audit ? { audit: options.audit } : {}),
+      });
+      server.addService(IssuerService, issuer.service);
+      const i = issuer;
+      closers.push(() => i.close());
+    }
+
+    // The identity service needs the issuer's address, which may be our own port.
+    const port = await server.listen(config.listen);
+    const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
+    const address = `${host}:${port}`;
+
+    let identity: Identity | undefined;
+    if (config.services.includes('identity')) {
+      const issuerClient: Client<typeof IssuerService> = createClient(IssuerService, targetOf(config, 'issuer', address));
+      closers.push(() => issuerClient.close());
+      const feed: RevocationFeed = createRevocationFeed({ client: issuerClient, clock });
+      closers.push(() => feed.close());
+      const guard = createGuard({
+        audience: config.issuer,
+        issuer: config.issuer,
+        keys: jwksFromIssuer(issuerClient, { clock }),
+        revocation: feed,
+        clock,
+      });
+      identity = await createIdentity({
+        db: db!,
+        trustDomain: config.trustDomain,
+        issuer: config.issuer,
+        issuerClient,
+        serviceKey: serviceKey(config, 'identity'),
+        operators,
+        services: new Map([...trustedServices].map(([k, v]) => [k, v])),
+        guard,
+        clock,
+        ...(options.audit ? { audit: options.audit } : {}),
+      });
+      server.addService(IdentityService, identity.service);
+      const id = identity;
+      closers.push(() => id.close());
+    }
+
+    return {
+      address,
+      services: config.services,
+      config,
+      async close() {
+        await server.shutdown(2000);
+        for (const c of closers.reverse()) await c();
+      },
+    };
+  } catch (err) {
+    await server.shutdown(0).catch(() => undefined);
+    for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => undefined);
+    throw err;
+  }
+}
