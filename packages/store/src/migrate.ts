@@ -18,12 +18,13 @@ export interface Migration {
  */
 export async function migrate(db: SqlDatabase, scope: string, migrations: readonly Migration[]): Promise<number> {
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
-  await db.exec(
-    'CREATE TABLE IF NOT EXISTS baton_migrations (scope TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (scope, version))',
-  );
   let applied = 0;
   await db.transaction(async (tx) => {
-    if (tx.dialect === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`baton_migrations:${scope}`]);
+    // One lock for every scope: concurrent CREATE TABLE IF NOT EXISTS races in PostgreSQL.
+    if (tx.dialect === 'postgres') await tx.run("SELECT pg_advisory_xact_lock(hashtext('baton_migrations'))");
+    await tx.run(
+      'CREATE TABLE IF NOT EXISTS baton_migrations (scope TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (scope, version))',
+    );
     const done = new Set(
       (await tx.all<{ version: number }>('SELECT version FROM baton_migrations WHERE scope = ?', [scope])).map((r) => Number(r.version)),
     );

@@ -53,7 +53,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {
+      // Serialized: concurrent CREATE SCHEMA IF NOT EXISTS races in PostgreSQL.
+      await admin.query('BEGIN');
+      await admin.query("SELECT pg_advisory_xact_lock(hashtext('baton_schema'))");
       await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await admin.query('COMMIT');
     } finally {
       await admin.end();
     }

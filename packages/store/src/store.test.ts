@@ -112,3 +112,17 @@ describe('sqlite transactions', () => {
     expect(rows.map((r) => r.k)).toEqual([0, 2, 4, 6, 8, ...Array.from({ length: 10 }, (_, i) => 100 + i)]);
   });
 });
+
+describe('concurrent migrations', () => {
+  it('apply once when several replicas migrate at the same moment', async () => {
+    const s = `${schema}_race`;
+    const dbs = await Promise.all([1, 2, 3].map(() => openDatabase(PG_URL, { schema: s })));
+    try {
+      const counts = await Promise.all(dbs.map((d) => migrate(d, 'race', migrations)));
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
+    } finally {
+      await dbs[0]!.exec(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+      for (const d of dbs) await d.close();
+    }
+  });
+});
