@@ -1,12 +1,14 @@
 import path from 'node:path';
-import { systemClock, type AuditSink, type Clock, type KeyPair } from '@baton/core';
+import { jwkThumbprint, systemClock, type AuditSink, type Clock, type KeyPair } from '@baton/core';
 import { createGuard, createRevocationFeed, jwksFromIssuer, type RevocationFeed } from '@baton/guard';
 import { createIdentity, type Identity } from '@baton/identity';
 import { createIssuer, openFileKeyRing, type Issuer } from '@baton/issuer';
 import { createClient, createServer, type BatonServer, type Client } from '@baton/proto';
 import { IdentityService } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
+import { AuditService } from '@baton/proto/baton/audit/v1/audit_pb.js';
 import { openDatabase, type SqlDatabase } from '@baton/store';
+import { auditClientFor, hostAudit } from './audit-wiring.js';
 import { operatorMap, type AuthorityConfig, type ServiceName } from './config.js';
 import { loadOrCreateKeyFile } from './key-files.js';
 
@@ -22,6 +24,7 @@ export interface Authority {
 /** Options beyond the config file, mostly for tests. */
 export interface StartOptions {
   readonly clock?: Clock;
+  /** Overrides the durable audit clients (tests). Default: one spooled client per service. */
   readonly audit?: AuditSink;
 }
 
@@ -63,6 +66,28 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
       closers.push(() => d.close());
     }
 
+    if (config.services.includes('audit')) {
+      const writers = new Set([
+        ...trustedServices.keys(),
+        serviceKey(config, 'issuer').thumbprint,
+        ...config.resources.map((r) => jwkThumbprint(r.jwk)),
+      ]);
+      const audit = await hostAudit(config, writers, new Set(operators.keys()), clock);
+      server.addService(AuditService, audit.service);
+      closers.push(() => audit.close());
+    }
+
+    // Listen before the services start: they reach each other (and the audit log) by address.
+    const port = await server.listen(config.listen);
+    const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
+    const address = `${host}:${port}`;
+    const auditFor = async (name: ServiceName): Promise<AuditSink> => {
+      if (options.audit) return options.audit;
+      const client = await auditClientFor(config, name, targetOf(config, 'audit', address), serviceKey(config, name), clock);
+      closers.push(() => client.close());
+      return client;
+    };
+
     let issuer: Issuer | undefined;
     if (config.services.includes('issuer')) {
       const keyRing = await openFileKeyRing(path.join(config.dataDir, 'keys', 'signing'), { clock });
@@ -74,17 +99,12 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
         operators,
         services: trustedServices,
         clock,
-        ...(options.audit ? { audit: options.audit } : {}),
+        audit: await auditFor('issuer'),
       });
       server.addService(IssuerService, issuer.service);
       const i = issuer;
       closers.push(() => i.close());
     }
-
-    // The identity service needs the issuer's address, which may be our own port.
-    const port = await server.listen(config.listen);
-    const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
-    const address = `${host}:${port}`;
 
     let identity: Identity | undefined;
     if (config.services.includes('identity')) {
@@ -109,7 +129,7 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
         services: new Map([...trustedServices].map(([k, v]) => [k, v])),
         guard,
         clock,
-        ...(options.audit ? { audit: options.audit } : {}),
+        audit: await auditFor('identity'),
       });
       server.addService(IdentityService, identity.service);
       const id = identity;

@@ -29,6 +29,8 @@ export interface AuthorityConfig {
   /** Addresses of services hosted elsewhere. */
   readonly peers: Readonly<Partial<Record<ServiceName, string>>>;
   readonly operators: readonly OperatorEntry[];
+  /** Resource servers (by key) allowed to append their guards' decisions to the audit log. */
+  readonly resources: readonly OperatorEntry[];
   /** host:port for Prometheus `/metrics`, or undefined for none. */
   readonly metricsListen: string | undefined;
   /** Tracing exporter; `otlp` is chosen when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
@@ -39,7 +41,7 @@ export interface AuthorityConfig {
 export const DEFAULT_CONFIG = Object.freeze({
   trustDomain: 'baton.local',
   listen: '127.0.0.1:7700',
-  services: ['identity', 'issuer'] as readonly ServiceName[],
+  services: ['identity', 'issuer', 'audit'] as readonly ServiceName[],
 });
 
 const HOSTPORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
@@ -84,13 +86,16 @@ export function resolveConfig(raw: Record<string, unknown>, base: string, env: N
     if (!SERVICE_NAMES.includes(k as ServiceName) || typeof v !== 'string' || !HOSTPORT.test(v)) throw new BatonError('ERR_INVALID_ARGUMENT', `config: peers.${k}`);
     peers[k as ServiceName] = v;
   }
-  const operators = ((raw.operators ?? []) as unknown[]).map((o, i) => {
-    const e = o as { id?: unknown; jwk?: unknown };
-    const id = str(e?.id, `operators[${i}].id`);
-    importPublicJwk(e.jwk); // validates
-    const jwk = e.jwk as PublicJwk;
-    return { id, jwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x } as PublicJwk };
-  });
+  const keyEntries = (field: 'operators' | 'resources'): OperatorEntry[] =>
+    ((raw[field] ?? []) as unknown[]).map((o, i) => {
+      const e = o as { id?: unknown; jwk?: unknown };
+      const id = str(e?.id, `${field}[${i}].id`);
+      importPublicJwk(e.jwk); // validates
+      const jwk = e.jwk as PublicJwk;
+      return { id, jwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x } as PublicJwk };
+    });
+  const operators = keyEntries('operators');
+  const resources = keyEntries('resources');
   const metricsListen = (env.BATON_METRICS_LISTEN ?? raw.metricsListen) as string | undefined;
   if (metricsListen !== undefined && !HOSTPORT.test(metricsListen)) throw new BatonError('ERR_INVALID_ARGUMENT', 'config: metricsListen');
   const traceFile = env.BATON_TRACE_FILE ?? (raw.tracing as { file?: string } | undefined)?.file;
@@ -108,6 +113,7 @@ export function resolveConfig(raw: Record<string, unknown>, base: string, env: N
     services: services as ServiceName[],
     peers,
     operators,
+    resources,
     metricsListen,
     tracing: traceFile ? { exporter, file: path.resolve(base, traceFile) } : { exporter },
   };
