@@ -8,6 +8,7 @@ import {
   createPostgresAuditStore,
   createSanitizer,
   createSqliteAuditStore,
+  formatVerifierKey,
   grpcAuditTransport,
   keyProofAuthorizer,
   type AuditClient,
@@ -29,6 +30,11 @@ export interface HostedAudit {
 /** Origin line of this authority's checkpoints (C2SP checkpoint format). */
 export function auditOrigin(config: AuthorityConfig): string {
   return `${config.trustDomain}/baton/audit`;
+}
+
+/** The public checkpoint verifier key (C2SP note form) that the trust bundle publishes. */
+export function auditVerifierKey(config: AuthorityConfig): string {
+  return formatVerifierKey(auditOrigin(config), auditLogKey(config).publicKey);
 }
 
 /** The checkpoint-signing key (`<dataDir>/keys/audit-log.jwk`, 0600). */

@@ -1,16 +1,22 @@
 import path from 'node:path';
 import { jwkThumbprint, systemClock, type AuditSink, type Clock, type KeyPair } from '@baton/core';
-import { createGuard, createRevocationFeed, jwksFromIssuer, type RevocationFeed } from '@baton/guard';
+import { createGuard, createRevocationFeed, jwksFromIssuer, type Decision, type DecisionInfo, type RevocationFeed } from '@baton/guard';
 import { createIdentity, type Identity } from '@baton/identity';
-import { createIssuer, openFileKeyRing, type Issuer } from '@baton/issuer';
+import { createIssuer, type Issuer } from '@baton/issuer';
 import { createClient, createServer, type BatonServer, type Client } from '@baton/proto';
 import { IdentityService } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
 import { AuditService } from '@baton/proto/baton/audit/v1/audit_pb.js';
+import { AnomalyService } from '@baton/proto/baton/anomaly/v1/anomaly_pb.js';
 import { openDatabase, type SqlDatabase } from '@baton/store';
-import { auditClientFor, hostAudit } from './audit-wiring.js';
+import { hostAnomaly } from './anomaly-wiring.js';
+import { auditClientFor, auditVerifierKey, hostAudit } from './audit-wiring.js';
+import { hostDelegation } from './delegation-wiring.js';
+import { DelegationService } from '@baton/proto/baton/delegation/v1/delegation_pb.js';
+import { openIssuerSharing } from './issuer-sharing.js';
 import { operatorMap, type AuthorityConfig, type ServiceName } from './config.js';
 import { loadOrCreateKeyFile } from './key-files.js';
+import { openAuthorityTls } from './authority-tls.js';
 
 /** A running authority process (some or all of Baton's services). */
 export interface Authority {
@@ -52,14 +58,18 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
     [serviceKey(config, 'identity').thumbprint, 'identity' as const],
     [serviceKey(config, 'delegation').thumbprint, 'delegation' as const],
     [serviceKey(config, 'audit').thumbprint, 'audit' as const],
+    [serviceKey(config, 'anomaly').thumbprint, 'anomaly' as const],
   ]);
+  // Guards in this process feed the anomaly responder once it is up (it starts last).
+  let anomalyIngest: ((decision: Decision, info: DecisionInfo) => void) | undefined;
+  const toAnomaly = (decision: Decision, info: DecisionInfo): void => anomalyIngest?.(decision, info);
   const closers: (() => Promise<void> | void)[] = [];
   let db: SqlDatabase | undefined;
   const server: BatonServer = createServer({
     onInternalError: (err, ctx) => process.stderr.write(`[authority] internal error in ${ctx.method}: ${(err as Error)?.stack ?? String(err)}\n`),
   });
   try {
-    const needsDb = config.services.some((s) => s === 'identity' || s === 'issuer');
+    const needsDb = config.services.some((s) => s === 'identity' || s === 'issuer' || s === 'delegation');
     if (needsDb) {
       db = await openDatabase(config.store);
       const d = db;
@@ -78,9 +88,13 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
     }
 
     // Listen before the services start: they reach each other (and the audit log) by address.
-    const port = await server.listen(config.listen);
+    const tls = await openAuthorityTls(config, clock);
+    closers.push(() => tls.close());
+    const port = await server.listen(config.listen, tls.credentials);
     const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
-    const address = `${host}:${port}`;
+    const publicAddress = `${host}:${port}`;
+    // With TLS on, co-hosted services talk over a private socket; `address` is where they reach this process.
+    const address = tls.internalListen ? (await server.listen(tls.internalListen), tls.internalListen) : publicAddress;
     const auditFor = async (name: ServiceName): Promise<AuditSink> => {
       if (options.audit) return options.audit;
       const client = await auditClientFor(config, name, targetOf(config, 'audit', address), serviceKey(config, name), clock);
@@ -90,10 +104,14 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
 
     let issuer: Issuer | undefined;
     if (config.services.includes('issuer')) {
-      const keyRing = await openFileKeyRing(path.join(config.dataDir, 'keys', 'signing'), { clock });
+      // SQLite: keys on disk, fan-out in process. PostgreSQL: both shared by the replicas.
+      const sharing = await openIssuerSharing(config, db!, clock);
+      closers.push(() => sharing.close());
       issuer = await createIssuer({
         db: db!,
-        keyRing,
+        keyRing: sharing.keyRing,
+        ...(sharing.notifier ? { notifier: sharing.notifier } : {}),
+        onAgentDecision: toAnomaly,
         issuer: config.issuer,
         trustDomain: config.trustDomain,
         operators,
@@ -118,6 +136,7 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
         keys: jwksFromIssuer(issuerClient, { clock }),
         revocation: feed,
         clock,
+        onDecision: toAnomaly,
       });
       identity = await createIdentity({
         db: db!,
@@ -130,14 +149,43 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
         guard,
         clock,
         audit: await auditFor('identity'),
+        ...(tls.ca ? { ca: tls.ca } : {}),
+        logAuthorities: [auditVerifierKey(config)],
       });
       server.addService(IdentityService, identity.service);
       const id = identity;
       closers.push(() => id.close());
     }
 
+    if (config.services.includes('delegation')) {
+      const hosted = await hostDelegation(config, {
+        db: db!,
+        issuerAddress: targetOf(config, 'issuer', address),
+        identityAddress: targetOf(config, 'identity', address),
+        serviceKey: serviceKey(config, 'delegation'),
+        audit: await auditFor('delegation'),
+        clock,
+        onDecision: toAnomaly,
+      });
+      server.addService(DelegationService, hosted.delegation.service);
+      closers.push(() => hosted.close());
+    }
+
+    if (config.services.includes('anomaly')) {
+      const hosted = hostAnomaly(config, {
+        issuerAddress: targetOf(config, 'issuer', address),
+        identityAddress: targetOf(config, 'identity', address),
+        serviceKey: serviceKey(config, 'anomaly'),
+        audit: await auditFor('anomaly'),
+        clock,
+      });
+      server.addService(AnomalyService, hosted.anomaly.service);
+      anomalyIngest = hosted.anomaly.ingest;
+      closers.push(() => hosted.close());
+    }
+
     return {
-      address,
+      address: publicAddress,
       services: config.services,
       config,
       async close() {

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BatonError, importPublicJwk, jwkThumbprint, parseJsonStrict, type PublicJwk } from '@baton/core';
+import { parseTlsConfig, type AuthorityTlsConfig } from './authority-tls.js';
 
-/** The four services an authority process can host. */
-export const SERVICE_NAMES = ['identity', 'issuer', 'delegation', 'audit'] as const;
+/** The services an authority process can host. */
+export const SERVICE_NAMES = ['identity', 'issuer', 'delegation', 'audit', 'anomaly'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** An operator allowed to manage workflows, revoke and read audit (by key, never a password). */
@@ -29,10 +30,15 @@ export interface AuthorityConfig {
   /** Addresses of services hosted elsewhere. */
   readonly peers: Readonly<Partial<Record<ServiceName, string>>>;
   readonly operators: readonly OperatorEntry[];
-  /** Resource servers (by key) allowed to append their guards' decisions to the audit log. */
+  /**
+   * Resource servers (by key) allowed to append their guards' decisions to the audit log
+   * and to report them to the anomaly responder (about tokens for audience `id`).
+   */
   readonly resources: readonly OperatorEntry[];
   /** host:port for Prometheus `/metrics`, or undefined for none. */
   readonly metricsListen: string | undefined;
+  /** TLS of the gRPC listener (see authority-tls.ts). Absent: plaintext. */
+  readonly tls?: AuthorityTlsConfig;
   /** Tracing exporter; `otlp` is chosen when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
   readonly tracing: { readonly exporter: 'none' | 'console-tree' | 'file' | 'otlp'; readonly file?: string };
 }
@@ -41,7 +47,7 @@ export interface AuthorityConfig {
 export const DEFAULT_CONFIG = Object.freeze({
   trustDomain: 'baton.local',
   listen: '127.0.0.1:7700',
-  services: ['identity', 'issuer', 'audit'] as readonly ServiceName[],
+  services: ['identity', 'issuer', 'delegation', 'audit', 'anomaly'] as readonly ServiceName[],
 });
 
 const HOSTPORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
@@ -116,6 +122,7 @@ export function resolveConfig(raw: Record<string, unknown>, base: string, env: N
     resources,
     metricsListen,
     tracing: traceFile ? { exporter, file: path.resolve(base, traceFile) } : { exporter },
+    tls: parseTlsConfig(raw.tls, base),
   };
 }
 

@@ -1,4 +1,4 @@
-// @baton/authority: runs Baton's services (identity, issuer; delegation and audit as they land).
+// @baton/authority: runs Baton's services (identity, issuer, delegation, audit, anomaly) from a config file.
 export { startAuthority, serviceKey } from './authority.js';
 export type { Authority, StartOptions } from './authority.js';
 export { runAuthority } from './run-authority.js';
@@ -6,3 +6,6 @@ export type { RunningAuthority } from './run-authority.js';
 export { DEFAULT_CONFIG, SERVICE_NAMES, loadConfig, operatorMap, resolveConfig } from './config.js';
 export type { AuthorityConfig, OperatorEntry, ServiceName } from './config.js';
 export { loadOrCreateKeyFile, readKeyFile, writeKeyFile } from './key-files.js';
+export { AUTHORITY_SVID_TTL_MS, openAuthorityTls, parseTlsConfig } from './authority-tls.js';
+export type { AuthorityTls, AuthorityTlsConfig } from './authority-tls.js';
+export { auditLogKey, auditOrigin, auditVerifierKey } from './audit-wiring.js';

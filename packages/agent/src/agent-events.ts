@@ -13,7 +13,11 @@ export type AgentEvent =
   | { readonly type: 'expired' }
   | { readonly type: 'heartbeat'; readonly state: AgentTaskState }
   | { readonly type: 'heartbeat-failed'; readonly code: ErrorCode }
-  | { readonly type: 'released' };
+  | { readonly type: 'released' }
+  /** The X.509-SVID was rotated; `notAfter` of the new one. */
+  | { readonly type: 'svid-renewed'; readonly notAfter: number }
+  /** `retryAt` is undefined once the SDK gave up (the SVID then only waits to expire). */
+  | { readonly type: 'svid-renewal-failed'; readonly code: ErrorCode; readonly retryAt: number | undefined };
 
 /** Listener registry. Internal. */
 export class EventHub {

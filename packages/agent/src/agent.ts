@@ -7,8 +7,9 @@
  * - Delegation (issue 3): `delegate(to, scopes, { ttl })` becomes one method here that
  *   signs a hop with `#key` and calls DelegationService through `#authedClient`, plus a
  *   `delegation` target in the options. Nothing else needs to change.
- * - mTLS (issue 6): `options.credentials` is the only place channels get credentials;
- *   an SVID-backed `ChannelCredentials` (and `serve`/`connect`) plug in there.
+ * - mTLS (issue 6): the SVID and its rotation live in agent-svid.ts, `serve`/`connect` in
+ *   serve.ts/connect.ts (wired by agent-mtls.ts); `options.credentials` still decides how
+ *   the agent reaches the authority.
  */
 import type { DescService } from '@bufbuild/protobuf';
 import { inspect } from 'node:util';
@@ -17,8 +18,12 @@ import type { PublicJwk, Scope } from '@baton/core';
 import type { Client } from '@baton/proto';
 import { IdentityService, TaskState } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
+import { DelegationService } from '@baton/proto/baton/delegation/v1/delegation_pb.js';
 import { dpopMetadata } from '@baton/guard';
 import { createAgentClient } from './agent-client.js';
+import type { MetadataFor } from './agent-client.js';
+import { DelegatedToken, delegateFrom } from './delegate.js';
+import type { DelegateeRef, DelegateOptions, DelegationGrant } from './delegate.js';
 import { EventHub } from './agent-events.js';
 import type { AgentEvent } from './agent-events.js';
 import type { AgentKey } from './agent-key.js';
@@ -36,6 +41,14 @@ import { Renewer } from './renewal.js';
 import { liveState, metadataHook } from './session.js';
 import type { AgentStatus, Session } from './session.js';
 import type { TokenState } from './token-state.js';
+import { connectDepsOf, requireKeeper, resolvePeer, serveDepsOf, svidInfo, svidKeeperOf } from './agent-mtls.js';
+import type { AgentParts, AgentSvidInfo } from './agent-mtls.js';
+import type { SvidKeeper } from './agent-svid.js';
+import { connectWithSvid } from './connect.js';
+import type { ConnectOptions } from './connect.js';
+import { serveWithSvid } from './serve.js';
+import type { AgentServer, ServeOptions } from './serve.js';
+import type { ServiceImpl } from '@baton/proto';
 
 /** Options of {@link Agent.renew}. */
 export interface RenewOptions {
@@ -79,6 +92,8 @@ export class Agent {
   readonly #heartbeat: Heartbeat;
   #renewChain: Promise<unknown> = Promise.resolve();
   #releasing: Promise<void> | undefined;
+  #delegation: Client<typeof DelegationService> | undefined;
+  readonly #svid: SvidKeeper | undefined;
 
   private constructor(init: AgentBootstrap) {
     this.#options = init.options;
@@ -115,6 +130,7 @@ export class Agent {
       },
       onFailure: (error) => this.#emit({ type: 'heartbeat-failed', code: error.code }),
     });
+    this.#svid = svidKeeperOf(this.#parts(), init.registration.svid);
   }
 
   /**
@@ -135,6 +151,7 @@ export class Agent {
       throw new BatonError('ERR_TOKEN_AUDIENCE_INVALID', `token lacks audience ${missing.join(', ')}`);
     }
     agent.#renewer.schedule();
+    agent.#svid?.schedule();
     if (resolved.heartbeat) agent.#heartbeat.start(registration.heartbeatIntervalSeconds);
     return agent;
   }
@@ -235,6 +252,111 @@ export class Agent {
     const token = this.token();
     const proof = this.#key.proof({ htm: method, htu, accessToken: token, nowMs: this.#options.clock.now() });
     return fetch(url, { redirect: 'manual', ...init, method, headers: withDpopHeaders(init.headers, token, proof) });
+  }
+
+  /**
+   * What a delegator needs to delegate to this agent: its SPIFFE id and public key
+   * (nothing secret). Hand it to the agent that will call {@link delegate}.
+   */
+  get delegationTarget(): DelegateeRef {
+    return Object.freeze({ spiffeId: this.spiffeId, publicKey: this.#key.publicJwk });
+  }
+
+  /**
+   * Delegates `scopes` (each covered by this agent's current ones, constraints included)
+   * to another live agent for at most `ttl` seconds (never beyond this agent's token):
+   * signs a hop with this agent's key and has DelegationService issue the child token,
+   * which is bound to the delegatee's key. Hand `grant.token` to the delegatee, which
+   * adopts it with {@link adoptDelegatedToken}. Rejects with the service's code
+   * (ERR_SCOPE_ESCALATION, ERR_DELEGATEE_UNKNOWN, ERR_DELEGATION_TARGET_NOT_ALLOWED...).
+   *
+   * @example
+   * const grant = await manager.delegate(intern.delegationTarget, [{ action: 'approve', resource: 'payments', constraints: { max_amount: { max: 10000 } } }], { ttl: 120 });
+   */
+  delegate(to: DelegateeRef, scopes: readonly (string | Scope)[], options: DelegateOptions = {}): Promise<DelegationGrant> {
+    let token: string;
+    try {
+      token = this.#state().token;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#delegation ??= this.#authedClient(DelegationService, this.#options.delegationTarget);
+    const args = { key: this.#key, token, client: this.#delegation, clock: this.#options.clock, rpcTimeoutMs: this.#options.rpcTimeoutMs };
+    return delegateFrom(args, to, scopes, options);
+  }
+
+  /**
+   * Takes a child token a delegator obtained for this agent. It must name this agent and
+   * be bound to its key (ERR_TOKEN_CLAIMS_INVALID / ERR_CHAIN_KEY_MISMATCH otherwise).
+   * Its clients sign proofs with this agent's key and close when the agent is released.
+   *
+   * @example
+   * const delegated = intern.adoptDelegatedToken(grant.token);
+   * await delegated.client(PaymentsService, 'payments:9000').approve({ amount: 4000 });
+   */
+  adoptDelegatedToken(token: string): DelegatedToken {
+    this.#state();
+    return new DelegatedToken(token, {
+      key: this.#key,
+      spiffeId: this.spiffeId,
+      clock: this.#options.clock,
+      rpcTimeoutMs: this.#options.rpcTimeoutMs,
+      delegationTarget: this.#options.delegationTarget,
+      open: <S extends DescService>(service: S, target: string, metadataFor: MetadataFor): Client<S> => {
+        this.#state();
+        const client = createAgentClient(service, target, metadataFor, { credentials: this.#options.credentials, defaultDeadlineMs: this.#options.rpcTimeoutMs });
+        this.#clients.add(client);
+        return client;
+      },
+    });
+  }
+
+  /** The agent's current X.509-SVID (public facts), or undefined when the authority issues none. */
+  get svid(): AgentSvidInfo | undefined {
+    return this.#svid ? svidInfo(this.#svid.svid) : undefined;
+  }
+
+  /** Rotates the X.509-SVID now (the SDK also does this at half its lifetime). */
+  async renewSvid(): Promise<void> {
+    this.#state();
+    const keeper = requireKeeper(this.#svid);
+    await keeper.renewNow();
+    keeper.schedule();
+  }
+
+  /**
+   * Serves `service` over mTLS with this agent's SVID: clients must present a valid SVID
+   * of the trust domain; with `tokens`, every call also needs an access token for that
+   * audience — bound to the client's certificate or DPoP-bound. `publish` registers the
+   * server for discovery. Closed when the agent is released.
+   *
+   * @example
+   * const server = await agent.serve(Reviews, impl, { publish: 'reviewer', tokens: { audience: 'reviews', toRequest: () => ({ action: 'review', resource: 'invoice' }) } });
+   */
+  async serve<S extends DescService>(service: S, impl: ServiceImpl<S>, options: ServeOptions<S> = {}): Promise<AgentServer> {
+    const deps = serveDepsOf(this.#parts(), requireKeeper(this.#svid));
+    const server = await serveWithSvid(deps, service, impl, options);
+    this.#clients.add({ close: () => void server.close() });
+    return server;
+  }
+
+  /**
+   * A client for the peer published as `name`: Resolve gives its address and the SPIFFE
+   * id it must prove; the channel is mTLS and refuses any other identity
+   * (ERR_PEER_IDENTITY_MISMATCH), whatever the hostname. Calls carry a token bound to this
+   * agent's SVID (default) or a DPoP-bound one. Closed when the agent is released.
+   *
+   * @example
+   * const reviewer = await agent.connect(Reviews, 'reviewer');
+   * await reviewer.review({ invoice: 'inv-7' });
+   */
+  async connect<S extends DescService>(service: S, name: string, options: ConnectOptions = {}): Promise<Client<S>> {
+    this.#state();
+    const keeper = requireKeeper(this.#svid);
+    const peer = await resolvePeer(this.#parts(), name, options);
+    const client = connectWithSvid(connectDepsOf(this.#parts(), keeper), service, peer, options);
+    this.#clients.add(client);
+    return client;
   }
 
   /**
@@ -358,6 +480,7 @@ export class Agent {
   async #release(reason: string): Promise<void> {
     this.#renewer.stop();
     this.#heartbeat.stop();
+    this.#svid?.stop();
     // Let an in-flight renewal land first, so its token is the one released.
     await this.#renewChain;
     const state = this.#session.state;
@@ -379,6 +502,10 @@ export class Agent {
 
   #emit(event: AgentEvent): void {
     this.#events.emit(event);
+  }
+
+  #parts(): AgentParts {
+    return { options: this.#options, key: this.#key, session: this.#session, identity: this.#identity, emit: (e) => this.#emit(e) };
   }
 }
 

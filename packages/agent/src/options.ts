@@ -5,7 +5,7 @@
 import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { parseScopes, systemClock } from '@baton/core';
-import type { Clock, Scope } from '@baton/core';
+import type { AuditSink, Clock, Scope } from '@baton/core';
 import { systemTimers } from './timers.js';
 import type { AgentTimers } from './timers.js';
 
@@ -20,6 +20,8 @@ export interface AgentOptions {
   readonly identity?: string;
   /** Target of IssuerService when it runs apart from identity. Default: `authority`. */
   readonly issuer?: string;
+  /** Target of DelegationService (`agent.delegate`). Default: `authority`, else `issuer`. */
+  readonly delegation?: string;
   /**
    * The one-time launch token from the orchestrator. Default: read from
    * `BATON_LAUNCH_TOKEN`, which is then deleted from the environment (it is deleted even
@@ -43,7 +45,9 @@ export interface AgentOptions {
   readonly clock?: Clock;
   /**
    * Channel credentials for the authority and for `agent.client()`. Default: insecure
-   * (plaintext), for local development. mTLS with the agent's X.509-SVID will slot in here.
+   * (plaintext), for local development. Against an authority serving TLS, pass
+   * `svidChannelCredentials` (`@baton/x509`) expecting `spiffe://<td>/authority`.
+   * Agent-to-agent channels (`serve`/`connect`) always use the agent's SVID.
    */
   readonly credentials?: ChannelCredentials;
   /**
@@ -63,6 +67,8 @@ export interface AgentOptions {
   readonly retryInitialDelayMs?: number;
   /** Longest delay between renewal retries, in ms. Default 30 000. */
   readonly retryMaxDelayMs?: number;
+  /** Where mTLS handshakes of `serve`/`connect` are audited (`handshake.completed` / `handshake.failed`). Default: none. */
+  readonly audit?: AuditSink;
 }
 
 /** Defaults of {@link AgentOptions}; each is the safe choice. */
@@ -85,6 +91,7 @@ export const AGENT_DEFAULTS = Object.freeze({
 export interface ResolvedAgentOptions {
   readonly identityTarget: string;
   readonly issuerTarget: string;
+  readonly delegationTarget: string;
   readonly name: string | undefined;
   readonly requestedScopes: readonly Scope[];
   readonly requestedTtlSeconds: number;
@@ -98,6 +105,7 @@ export interface ResolvedAgentOptions {
   readonly rpcTimeoutMs: number;
   readonly retryInitialDelayMs: number;
   readonly retryMaxDelayMs: number;
+  readonly audit: AuditSink | undefined;
 }
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -115,6 +123,12 @@ function intIn(value: unknown, lo: number, hi: number, what: string): number {
     throw new TypeError(`${what} must be an integer in [${lo}, ${hi}]`);
   }
   return value;
+}
+
+function auditSinkOf(sink: unknown): AuditSink | undefined {
+  if (sink === undefined) return undefined;
+  if (typeof (sink as AuditSink | null)?.emit !== 'function') throw new TypeError('audit must have emit()');
+  return sink as AuditSink;
 }
 
 /** Validates `options` and fills in defaults. Throws TypeError on any mistake. */
@@ -157,6 +171,7 @@ export function resolveOptions(options: AgentOptions): ResolvedAgentOptions {
   return Object.freeze({
     identityTarget,
     issuerTarget,
+    delegationTarget: target(options.delegation, 'delegation') ?? authority ?? issuerTarget,
     name: options.name,
     requestedScopes,
     requestedTtlSeconds: options.requestedTtlSeconds === undefined ? 0 : intIn(options.requestedTtlSeconds, 1, 86_400, 'requestedTtlSeconds'),
@@ -170,5 +185,6 @@ export function resolveOptions(options: AgentOptions): ResolvedAgentOptions {
     rpcTimeoutMs: intIn(options.rpcTimeoutMs ?? AGENT_DEFAULTS.rpcTimeoutMs, 1, 600_000, 'rpcTimeoutMs'),
     retryInitialDelayMs: intIn(options.retryInitialDelayMs ?? AGENT_DEFAULTS.retryInitialDelayMs, 1, 3_600_000, 'retryInitialDelayMs'),
     retryMaxDelayMs: intIn(options.retryMaxDelayMs ?? AGENT_DEFAULTS.retryMaxDelayMs, 1, 3_600_000, 'retryMaxDelayMs'),
+    audit: auditSinkOf(options.audit),
   });
 }

@@ -8,6 +8,7 @@ import type { Clock, Scope } from '@baton/core';
 import { scopeToProto } from '@baton/proto';
 import type { Client } from '@baton/proto';
 import { IdentityService } from '@baton/proto/baton/identity/v1/identity_pb.js';
+import type { X509Svid } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { createAgentClient } from './agent-client.js';
 import { AgentKey } from './agent-key.js';
 import { takeLaunchToken } from './launch-token.js';
@@ -25,6 +26,8 @@ export interface Registration {
   readonly heartbeatIntervalSeconds: number;
   /** The instance this registration superseded (its tokens are revoked), if any. */
   readonly supersededSpiffeId: string | undefined;
+  /** The X.509-SVID, when the authority runs an identity CA. */
+  readonly svid: X509Svid | undefined;
 }
 
 /** Inputs of {@link registerWithIdentity}. */
@@ -74,6 +77,7 @@ export async function registerWithIdentity(input: RegisterInput): Promise<Regist
     instanceId: res.instanceId,
     heartbeatIntervalSeconds: res.heartbeatIntervalSeconds,
     supersededSpiffeId: res.supersededSpiffeId === '' ? undefined : res.supersededSpiffeId,
+    svid: res.svid,
   };
 }
 

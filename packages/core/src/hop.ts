@@ -30,7 +30,6 @@ const MAX_NUMERIC_DATE = 253_402_300_799;
 const HASH_RE = /^[A-Za-z0-9_-]{43}$/;
 const JTI_RE = /^[A-Za-z0-9_-]{22,128}$/;
 const PRINTABLE_RE = /^[\x21-\x7e]{1,256}$/;
-const CHAIN_DOMAIN = 'baton-chain/v1';
 
 /**
  * A scope inside a hop: the string form when it has no constraints, else
@@ -247,7 +246,8 @@ function segmentJson(segment: string, what: string): unknown {
  * Decodes an untrusted compact hop. It must be in the canonical encoding (the header
  * exactly `{alg: EdDSA, kid, typ: baton-hop+jwt}`, header and payload canonical JSON,
  * payload claims per {@link HopClaims}), so that equal hops are equal bytes and their
- * hashes agree everywhere. The signature is not checked here. ERR_CHAIN_INVALID.
+ * hashes agree everywhere. The signature is not checked here. ERR_CHAIN_INVALID for
+ * anything else, `alg` other than EdDSA included.
  *
  * @example const hop = decodeHop(request.hop); hop.claims.sub // the delegatee
  */
@@ -259,7 +259,8 @@ export function decodeHop(compact: unknown): Hop {
   const header = segmentJson(parts[0]!, 'hop header');
   if (!isRecord(header)) return invalid('hop header must be an object');
   exactKeys(header, ['alg', 'kid', 'typ'], [], 'hop header');
-  if (header.alg !== 'EdDSA') throw new BatonError('ERR_ALG_NOT_ALLOWED', `hop alg ${String(header.alg)} not allowed`);
+  // Any other alg (none, HS256...) is simply not a hop: one code for every malformed hop.
+  if (header.alg !== 'EdDSA') invalid(`hop alg ${String(header.alg)} not allowed`);
   if (header.typ !== HOP_TYP) invalid(`hop typ must be ${HOP_TYP}`);
   const hop = assembleHop(header.kid, segmentJson(parts[1]!, 'hop payload'), parts[2]);
   if (hop.compact !== compact) invalid('hop is not in canonical form');
@@ -290,34 +291,6 @@ export function signHop(claims: HopClaims, signer: KeyPair): string {
 /** base64url SHA-256 of a compact hop: its identity, and the HOP revocation target. */
 export function hopHash(compact: string): string {
   return sha256B64url(compact);
-}
-
-/**
- * One step of the chain hash: SHA-256 over the canonical JSON of
- * `{c: <previous chain hash>, h: <hop hash>, v: "baton-chain/v1"}`, where the chain
- * hash before hop 1 is the root token's SHA-256. Structured, so no two different chains
- * can encode to the same bytes.
- */
-export function chainStep(previous: string, hopHashValue: string): string {
-  if (!HASH_RE.test(previous) || !HASH_RE.test(hopHashValue)) throw new TypeError('chainStep: hashes must be base64url SHA-256 values');
-  return sha256B64url(canonicalJson({ c: previous, h: hopHashValue, v: CHAIN_DOMAIN }));
-}
-
-/**
- * The chain hash of a whole chain: {@link chainStep} folded from the root token's
- * SHA-256 over the hop hashes, root first.
- */
-export function chainHash(rootTokenHash: string, hopHashes: readonly string[]): string {
-  let h = rootTokenHash;
-  for (const x of hopHashes) h = chainStep(h, x);
-  if (hopHashes.length === 0 && !HASH_RE.test(h)) throw new TypeError('chainHash: root token hash must be a base64url SHA-256');
-  return h;
-}
-
-/** `<orchestration>/<task>` of an agent SPIFFE id (the `tsk` a chain rooted there carries). */
-export function rootTaskOf(agentSpiffeId: string): string {
-  const id = parseAgentSpiffeId(agentSpiffeId);
-  return `${id.orchestration}/${id.task}`;
 }
 
 /** RFC 7638 thumbprint of an Ed25519 key given as JWK `x` (the `kid` a hop signed by it names). */

@@ -67,18 +67,18 @@ export {
   HOP_TYP,
   MAX_HOP_BYTES,
   assembleHop,
-  chainHash,
-  chainStep,
   checkHopClaims,
   decodeHop,
   decodeHopScopes,
   encodeHopScopes,
   hopHash,
-  rootTaskOf,
   signHop,
   thumbprintOfX,
 } from './hop.js';
 export type { Hop, HopClaims, HopRoot, HopScope } from './hop.js';
+export { chainHash, chainStep } from './chain-hash.js';
+export { nextHopClaims, rootTaskOf } from './next-hop-claims.js';
+export type { NextHopInput } from './next-hop-claims.js';
 export { hopContextOf, packHops, unpackHops } from './hop-transport.js';
 export type { HopContext, PackedHop } from './hop-transport.js';
 

@@ -292,6 +292,7 @@ export function createGuard(options: GuardOptions): Guard {
       request: input.request,
       claims: facts.claims,
       tokenBytes: typeof input.token === 'string' ? input.token.length : undefined,
+      token: typeof input.token === 'string' ? input.token : undefined,
       chainHash: facts.chainHash,
       durationMs: performance.now() - started,
     };

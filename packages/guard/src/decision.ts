@@ -66,6 +66,11 @@ export interface DecisionInfo {
   readonly claims?: AccessTokenClaims | undefined;
   /** Token size in bytes, when one was presented. */
   readonly tokenBytes?: number | undefined;
+  /**
+   * The access token as presented (a credential: never log or store it). Lets a hook
+   * hand the authority evidence it can verify, e.g. the anomaly reporter.
+   */
+  readonly token?: string | undefined;
   /** Chain hash of a delegated token, when its chain verified. */
   readonly chainHash?: string | undefined;
   /** Wall time the check took, in milliseconds. */

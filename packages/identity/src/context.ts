@@ -7,6 +7,7 @@ import type { Guard } from '@baton/guard';
 import type { Client, IssuerService } from './proto.js';
 import type { SqlDatabase } from '@baton/store';
 import type { ChallengeStore } from './challenges.js';
+import type { IdentityCa } from './identity-ca.js';
 import type { IdentityMeter, ResolvedLimits } from './options.js';
 
 /** Shared state of one identity service instance. Internal. */
@@ -27,6 +28,9 @@ export interface IdentityContext {
   readonly challenges: ChallengeStore;
   /** Replay cache for operator and orchestrator key proofs. */
   readonly proofReplay: ReplayCache;
+  /** The identity CA, when SVIDs are issued. */
+  readonly ca?: IdentityCa | undefined;
+  readonly logAuthorities: readonly string[];
 }
 
 /** Emits an audit record stamped with identity as its source. */

@@ -90,6 +90,8 @@ export async function createIdentity(options: IdentityOptions): Promise<Identity
       maxOutstanding: limits.maxOutstandingChallenges,
     }),
     proofReplay: new ReplayCache(),
+    ca: options.ca,
+    logAuthorities: options.logAuthorities ?? [],
   };
 
   let running: Promise<SweepResult> | undefined;

@@ -14,6 +14,9 @@ import type { IdentityService, ServiceImpl } from './proto.js';
 import { register } from './register.js';
 import type { TrustBundleSource } from './trust-bundle.js';
 import { createWorkflow, getWorkflow, listWorkflows } from './workflows.js';
+import { authenticateWorkflowReader } from './workflow-reader.js';
+import { issueSvidBoundToken } from './svid-bound-token.js';
+import { renewSvid } from './svids.js';
 
 /** Builds the handlers over one identity context. */
 export function identityService(ctx: IdentityContext, trustBundle: TrustBundleSource): ServiceImpl<typeof IdentityService> {
@@ -24,7 +27,7 @@ export function identityService(ctx: IdentityContext, trustBundle: TrustBundleSo
     },
 
     async getWorkflow(req, call) {
-      authenticateOperator(ctx, req, call);
+      authenticateWorkflowReader(ctx, req, call);
       return getWorkflow(ctx, req);
     },
 
@@ -80,6 +83,15 @@ export function identityService(ctx: IdentityContext, trustBundle: TrustBundleSo
     async getAgent(req, call) {
       authenticateService(ctx, req, call);
       return getAgent(ctx, req);
+    },
+
+    async renewSvid(_req, call) {
+      const d = await authenticateAgent(ctx, call);
+      return renewSvid(ctx, d.subject, d.claims.cnf.jkt);
+    },
+
+    async issueSvidBoundToken(req, call) {
+      return issueSvidBoundToken(ctx, await authenticateAgent(ctx, call), req);
     },
   };
 }

@@ -19,7 +19,10 @@ export interface IssueParams {
   readonly principal: string;
   readonly scopes: readonly Scope[];
   readonly audiences: readonly string[];
+  /** `''` with a certificate thumbprint: bound to the certificate alone. */
   readonly keyThumbprint: string;
+  /** base64url SHA-256 of the holder's SVID (`cnf["x5t#S256"]`). Default: none. */
+  readonly certificateThumbprint?: string;
   readonly requestedTtlSeconds: number;
   readonly defaultTtlSeconds: number;
   readonly maxTtlSeconds: number;
@@ -50,6 +53,7 @@ export async function issueAccessToken(ctx: IdentityContext, p: IssueParams): Pr
     scopes: p.scopes.map((s) => scopeToProto(s)),
     audiences: [...p.audiences],
     keyThumbprint: p.keyThumbprint,
+    certificateThumbprint: p.certificateThumbprint ?? '',
     requestedTtlSeconds: p.requestedTtlSeconds,
     defaultTtlSeconds: p.defaultTtlSeconds,
     maxTtlSeconds: p.maxTtlSeconds,

@@ -4,6 +4,7 @@
  * operator asked for it.
  */
 import type { AuditSink, Clock, KeyPair } from '@baton/core';
+import type { IdentityCa } from './identity-ca.js';
 import type { Guard } from '@baton/guard';
 import type { Client, IssuerService } from './proto.js';
 import type { SqlDatabase } from '@baton/store';
@@ -52,6 +53,15 @@ export interface IdentityOptions {
   readonly trustBundleCacheMs?: number;
   /** `refresh_hint_seconds` in the trust bundle. Default 60. */
   readonly trustBundleRefreshHintSeconds?: number;
+  /**
+   * The identity CA that issues X.509-SVIDs at Register and RenewSvid and whose
+   * certificates fill the trust bundle's `x509_authorities`. Default: none (no SVIDs).
+   */
+  readonly ca?: IdentityCa;
+  /** Audit checkpoint verifier keys (C2SP signed-note form), published in the trust bundle. Default: none. */
+  readonly logAuthorities?: readonly string[];
+  /** Longest SVID lifetime (the task deadline caps it further). Default 900. */
+  readonly svidTtlSeconds?: number;
 }
 
 /** The defaults of {@link IdentityOptions}. */
@@ -62,6 +72,8 @@ export const IDENTITY_DEFAULTS = Object.freeze({
   agentRetentionMs: 3_600_000,
   trustBundleCacheMs: 30_000,
   trustBundleRefreshHintSeconds: 60,
+  /** SVID lifetime: short, renewed by the agent at half-life. */
+  svidTtlSeconds: 900,
   /** Launch-token lifetime: the hard cap (DESIGN.md §2). */
   launchTokenTtlSeconds: 30,
   /** Challenge lifetime. */
@@ -79,6 +91,7 @@ export interface ResolvedLimits {
   readonly agentRetentionMs: number;
   readonly trustBundleCacheMs: number;
   readonly trustBundleRefreshHintSeconds: number;
+  readonly svidTtlSeconds: number;
 }
 
 function nonNegInt(v: number | undefined, name: string, dflt: number, min = 0): number {
@@ -98,6 +111,7 @@ export function resolveLimits(o: IdentityOptions): ResolvedLimits {
   if (!(o.operators instanceof Map)) throw new TypeError('createIdentity: operators must be a Map');
   if (o.services !== undefined && !(o.services instanceof Map)) throw new TypeError('createIdentity: services must be a Map');
   if (!o.guard || typeof o.guard.check !== 'function') throw new TypeError('createIdentity: guard required');
+  if (o.ca !== undefined && (typeof o.ca.issue !== 'function' || o.ca.trustDomain !== o.trustDomain)) throw new TypeError('createIdentity: ca must be an IdentityCa of the same trust domain');
   return Object.freeze({
     sweepIntervalMs: nonNegInt(o.sweepIntervalMs, 'sweepIntervalMs', IDENTITY_DEFAULTS.sweepIntervalMs),
     maxOutstandingChallenges: nonNegInt(o.maxOutstandingChallenges, 'maxOutstandingChallenges', IDENTITY_DEFAULTS.maxOutstandingChallenges, 1),
@@ -105,5 +119,6 @@ export function resolveLimits(o: IdentityOptions): ResolvedLimits {
     agentRetentionMs: nonNegInt(o.agentRetentionMs, 'agentRetentionMs', IDENTITY_DEFAULTS.agentRetentionMs),
     trustBundleCacheMs: nonNegInt(o.trustBundleCacheMs, 'trustBundleCacheMs', IDENTITY_DEFAULTS.trustBundleCacheMs),
     trustBundleRefreshHintSeconds: nonNegInt(o.trustBundleRefreshHintSeconds, 'trustBundleRefreshHintSeconds', IDENTITY_DEFAULTS.trustBundleRefreshHintSeconds),
+    svidTtlSeconds: nonNegInt(o.svidTtlSeconds, 'svidTtlSeconds', IDENTITY_DEFAULTS.svidTtlSeconds, 60),
   });
 }

@@ -5,6 +5,7 @@
 import { create } from '@bufbuild/protobuf';
 import { BatonError, isBatonError, parseSpiffeId, scopeKey, type Scope } from '@baton/core';
 import { HeartbeatPolicySchema, WorkflowPolicySchema, scopeFromProto, scopeToProto, type ProtoScope, type WorkflowPolicy } from './proto.js';
+import { ANOMALY_RULES_OFF, anomalyRulesToProto, validateAnomalyRules, type StoredAnomalyRules } from './anomaly-policy.js';
 
 /** Heartbeat rules of a workflow, defaults applied. */
 export interface StoredHeartbeatPolicy {
@@ -26,6 +27,8 @@ export interface StoredPolicy {
   readonly heartbeat: StoredHeartbeatPolicy;
   readonly auditFailClosed: boolean;
   readonly audiences: readonly string[];
+  /** Automatic revocation rules (every rule off unless the operator set it). */
+  readonly anomaly: StoredAnomalyRules;
 }
 
 /**
@@ -182,6 +185,7 @@ export function validatePolicy(policy: WorkflowPolicy | undefined): StoredPolicy
     heartbeat,
     auditFailClosed: policy.auditFailClosed,
     audiences: validateAudiences(policy.audiences),
+    anomaly: validateAnomalyRules(policy.anomaly),
   };
 }
 
@@ -199,6 +203,7 @@ export function policyToProto(p: StoredPolicy): WorkflowPolicy {
     heartbeat: create(HeartbeatPolicySchema, { ...p.heartbeat }),
     auditFailClosed: p.auditFailClosed,
     audiences: [...p.audiences],
+    anomaly: anomalyRulesToProto(p.anomaly),
   });
 }
 
@@ -209,5 +214,7 @@ export function policyToJson(p: StoredPolicy): string {
 
 /** Reads a policy written by {@link policyToJson}; the database is trusted. */
 export function policyFromJson(text: string): StoredPolicy {
-  return JSON.parse(text) as StoredPolicy;
+  const p = JSON.parse(text) as Omit<StoredPolicy, 'anomaly'> & { anomaly?: StoredAnomalyRules };
+  // Workflows stored before anomaly rules existed have them off.
+  return { ...p, anomaly: p.anomaly ?? ANOMALY_RULES_OFF };
 }

@@ -15,6 +15,7 @@ import { emit, type IdentityContext } from './context.js';
 import { issueAccessToken, revokeAgentAtIssuer } from './issuer-calls.js';
 import { consumeLaunchToken, findLaunchToken, type LaunchTokenRecord } from './launch-tokens.js';
 import { parseRegisterRequest, type RegisterInput } from './register-input.js';
+import { issueAgentSvid } from './svids.js';
 import { findWorkflow } from './workflows.js';
 
 async function reportReplay(ctx: IdentityContext, lt: LaunchTokenRecord, detail: string): Promise<never> {
@@ -112,10 +113,13 @@ export async function register(ctx: IdentityContext, req: RegisterRequest): Prom
   for (const old of superseded) await emit(ctx, { type: 'agent.superseded', outcome: 'info', agent: old, attributes: { superseded_by: spiffeId }, ...common });
 
   let issued: Awaited<ReturnType<typeof issueAccessToken>>;
+  let svid: Awaited<ReturnType<typeof issueAgentSvid>>;
   try {
     // The predecessor's tokens die before the successor gets one. A failure here leaves
     // the revocation pending for the sweeper and fails this registration closed.
     for (const old of superseded) await revokeAgentAtIssuer(ctx, old, 'SUPERSEDED');
+    // The SVID certifies the key just proven; made before the token so a CA failure leaves no token behind.
+    svid = await issueAgentSvid(ctx, agent);
     issued = await issueAccessToken(ctx, {
       subject: spiffeId,
       instanceId,
@@ -154,5 +158,6 @@ export async function register(ctx: IdentityContext, req: RegisterRequest): Prom
     taskDeadline: BigInt(Math.floor(lt.taskDeadline / 1000)),
     heartbeatIntervalSeconds: hb.intervalSeconds,
     supersededSpiffeId: superseded[0] ?? '',
+    ...(svid ? { svid } : {}),
   });
 }

@@ -1,7 +1,7 @@
 /**
  * GetTrustBundle: the authority's public trust material. The JWKS comes from the issuer
- * (GetKeys over gRPC) and is cached briefly; X.509 authorities stay empty until the
- * identity CA exists (mTLS issue).
+ * (GetKeys over gRPC) and is cached briefly; X.509 authorities are the identity CA's
+ * certificates (empty when identity runs without a CA).
  */
 import { create } from '@bufbuild/protobuf';
 import { GetTrustBundleResponseSchema, type GetTrustBundleResponse } from './proto.js';
@@ -36,10 +36,10 @@ export function createTrustBundleSource(ctx: IdentityContext): TrustBundleSource
     async get() {
       return create(GetTrustBundleResponseSchema, {
         trustDomain: ctx.trustDomain,
-        x509Authorities: [],
+        x509Authorities: ctx.ca?.authorities() ?? [],
         jwtAuthorities: await jwks(),
         refreshHintSeconds: ctx.limits.trustBundleRefreshHintSeconds,
-        logAuthorities: '',
+        logAuthorities: ctx.logAuthorities.join('\n'),
       });
     },
   };

@@ -36,7 +36,7 @@ export interface EncodedToken {
 
 /** The claims of a draft (RFC 9068 shape plus Baton's task claims). */
 export function claimsOf(issuer: string, d: TokenDraft, reference?: string): AccessTokenClaims {
-  const cnf: Cnf = { jkt: d.cnfJkt, ...(d.cnfX5t ? { 'x5t#S256': d.cnfX5t } : {}) };
+  const cnf: Cnf = { ...(d.cnfJkt ? { jkt: d.cnfJkt } : {}), ...(d.cnfX5t ? { 'x5t#S256': d.cnfX5t } : {}) };
   const structured = d.scopes.some((s) => s.constraints !== undefined && Object.keys(s.constraints).length > 0);
   const claims: AccessTokenClaims = {
     iss: issuer,
@@ -58,7 +58,7 @@ export function claimsOf(issuer: string, d: TokenDraft, reference?: string): Acc
     cnf,
   };
   if (d.delegation) {
-    claims.del = delegationClaim(d.delegation, reference, { sub: d.sub, principal: d.principal });
+    claims.del = delegationClaim(d.delegation, reference, { sub: d.sub, principal: d.principal, scopes: d.scopes });
     const act = actClaim(d.delegation);
     if (act) claims.act = act;
   }

@@ -1,8 +1,9 @@
 import { BatonError, ReplayCache, sha256B64url, type AccessTokenClaims, type Clock } from '@baton/core';
-import { createGuard, credentialsOf, singleMetadataValue, verifyKeyProof, type Guard, type KeySource } from '@baton/guard';
+import { createGuard, credentialsOf, singleMetadataValue, verifyKeyProof, type Decision, type DecisionInfo, type Guard, type KeySource } from '@baton/guard';
 import { MetadataKey, type CallContext } from '@baton/proto';
 import type { KeyRing } from './key-ring.js';
 import type { BatonServiceName } from './options.js';
+import { ringRefresher } from './ring-refresh.js';
 
 /** Who called, once authenticated. */
 export type Caller =
@@ -14,13 +15,18 @@ export function actorOf(caller: Caller): string {
   return caller.kind === 'operator' ? `operator:${caller.id}` : `service:${caller.name}`;
 }
 
-/** The ring as a guard key source: revoked kids answer `'revoked'`, retired ones still verify. */
+/**
+ * The ring as a guard key source: revoked kids answer `'revoked'`, retired ones still
+ * verify; a ring shared by replicas reloads on an unknown kid (another replica rotated).
+ */
 export function keySourceOf(ring: KeyRing): KeySource {
+  const refresh = ringRefresher(ring);
   return {
     key(kid: string) {
       if (ring.status(kid) === 'revoked') return 'revoked';
       return ring.publicKey(kid);
     },
+    ...(typeof ring.refresh === 'function' ? { refresh } : {}),
   };
 }
 
@@ -32,6 +38,8 @@ export interface AuthOptions {
   readonly leewaySeconds: number;
   readonly operators: ReadonlyMap<string, string>;
   readonly services: ReadonlyMap<string, BatonServiceName>;
+  /** Sees every agent-credential decision (anomaly feed). */
+  readonly onAgentDecision?: (decision: Decision, info: DecisionInfo) => void;
 }
 
 /** Authentication of the issuer's callers (services.md "Authentication"). */
@@ -63,6 +71,7 @@ export function createAuthenticator(o: AuthOptions): Authenticator {
     chain: { verify: ({ claims }) => ({ depth: claims.del?.d ?? 1, agents: [] }) },
     // Renewal needs the live state of the token, so never answer from a verified-token cache.
     tokenCacheSize: 0,
+    ...(o.onAgentDecision ? { onDecision: o.onAgentDecision } : {}),
   });
 
   return {

@@ -8,6 +8,7 @@ import type { KeyRing, RotationResult } from './key-ring.js';
 import { ISSUER_DEFAULTS, intOption, resolveTtlDefaults, type IssuerOptions } from './options.js';
 import { prune, type PruneResult } from './prune.js';
 import { localRevocationNotifier } from './revocation-notifier.js';
+import { ringRefresher } from './ring-refresh.js';
 import { revokeKey, rotateKeys } from './rotate-keys.js';
 import { migrateIssuer } from './schema.js';
 import { maxExpByKid } from './token-repo.js';
@@ -79,8 +80,25 @@ export async function createIssuer(options: IssuerOptions): Promise<Issuer> {
     keepAliveMs: intOption(options.keepAliveMs, ISSUER_DEFAULTS.keepAliveMs, 'keepAliveMs'),
     subscriberBufferLimit: intOption(options.subscriberBufferLimit, ISSUER_DEFAULTS.subscriberBufferLimit, 'subscriberBufferLimit'),
     closing: closing.signal,
+    refreshKeys: ringRefresher(ring),
   };
-  const auth = createAuthenticator({ keyRing: ring, issuer: options.issuer, clock, leewaySeconds, operators: options.operators, services: options.services });
+  const auth = createAuthenticator({
+    keyRing: ring,
+    issuer: options.issuer,
+    clock,
+    leewaySeconds,
+    operators: options.operators,
+    services: options.services,
+    ...(options.onAgentDecision ? { onAgentDecision: options.onAgentDecision } : {}),
+  });
+  // A ring shared by replicas learns of another replica's emergency rotation from the
+  // feed at once (its periodic refresh would catch it later anyway).
+  const unwatchKeys =
+    typeof ring.refresh === 'function'
+      ? ctx.notifier.subscribe((entry) => {
+          if (entry.level === 'key') ring.refresh!().catch(() => undefined);
+        })
+      : undefined;
 
   // Rotations through the returned ring take the issuer's path (feed entry + audit).
   const keyRing: KeyRing = Object.create(ring, {
@@ -122,6 +140,7 @@ export async function createIssuer(options: IssuerOptions): Promise<Issuer> {
     prune: runPrune,
     async close() {
       if (timer) clearInterval(timer);
+      unwatchKeys?.();
       closing.abort();
       await pruning;
       if (ownNotifier) await ctx.notifier.close();

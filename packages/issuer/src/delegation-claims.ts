@@ -5,7 +5,7 @@
  * would grow too large. Everything hop-specific sits in this file, so the delegation
  * engineer has one place to extend.
  */
-import { BatonError, packHops, parseSpiffeId, sha256B64url, type ActClaim, type DelegationClaim } from '@baton/core';
+import { BatonError, packHops, parseSpiffeId, sha256B64url, type ActClaim, type DelegationClaim, type Scope } from '@baton/core';
 import { isB64url32, isJti } from './revocation-model.js';
 
 /** Hard cap on delegation depth (DESIGN §2 row 7). */
@@ -82,13 +82,17 @@ export function hopHash(hop: string): string {
  * The `del` claim: hops by value, or `ref` instead of them when `reference` is given.
  * `root` names the root access token (`jti`, `th` = its SHA-256). Hops by value are
  * packed (`packHops` in @baton/core: claims plus signature, with what the token already
- * says left out) so a depth-5 token stays under 4 KB; `holder` is the token's own `sub`
- * and `principal`, which the packing leaves out of the hops.
+ * says left out) so a depth-5 token stays under 4 KB; `holder` is the token's own `sub`,
+ * `principal` and scopes, which the packing leaves out of the hops.
  */
-export function delegationClaim(m: DelegationMaterial, reference: string | undefined, holder: { sub: string; principal: string }): DelegationClaim {
+export function delegationClaim(
+  m: DelegationMaterial,
+  reference: string | undefined,
+  holder: { sub: string; principal: string; scopes: readonly Scope[] },
+): DelegationClaim {
   const root = { jti: m.rootJti, th: m.rootTokenHash };
   if (reference !== undefined) return { ref: reference, ch: m.chainHash, d: m.depth, root };
-  const ctx = { agents: [...m.actors, holder.sub], principal: holder.principal, rootJti: m.rootJti, rootTokenHash: m.rootTokenHash };
+  const ctx = { agents: [...m.actors, holder.sub], principal: holder.principal, scopes: holder.scopes, rootJti: m.rootJti, rootTokenHash: m.rootTokenHash };
   return { hops: packedOrAsIs(m.hops, ctx), ch: m.chainHash, d: m.depth, root };
 }
 

@@ -6,8 +6,13 @@ export type { BatonServiceName, IssuerOptions, TokenTtlDefaults } from './option
 export { memoryKeyRing } from './key-ring.js';
 export type { KeyInfo, KeyRing, KeyRingOptions, KeyStatus, RotationResult } from './key-ring.js';
 export { openFileKeyRing } from './file-key-ring.js';
+export { STORE_KEY_RING_DEFAULTS, openStoreKeyRing } from './store-key-ring.js';
+export type { StoreKeyRing, StoreKeyRingOptions } from './store-key-ring.js';
+export { loadOrCreateKekFile } from './kek-file.js';
 export { localRevocationNotifier } from './revocation-notifier.js';
 export type { RevocationNotifier } from './revocation-notifier.js';
+export { POSTGRES_NOTIFIER_DEFAULTS, postgresRevocationNotifier } from './postgres-notifier.js';
+export type { PostgresNotifierOptions, PostgresRevocationNotifier } from './postgres-notifier.js';
 export type { RevocationLevelName, RevocationReasonName, RevocationRecord } from './revocation-model.js';
 export { SERVICE_REVOCATIONS } from './issuer-service.js';
 export { ISSUER_MIGRATIONS, migrateIssuer } from './schema.js';

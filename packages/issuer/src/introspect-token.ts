@@ -56,7 +56,15 @@ function verifySigned(ctx: IssuerContext, token: string): { claims: AccessTokenC
 export async function introspectToken(ctx: IssuerContext, token: unknown): Promise<Introspection> {
   try {
     if (typeof token !== 'string') fail('ERR_TOKEN_MALFORMED', 'token is not a string');
-    const { claims, kid } = verifySigned(ctx, token);
+    let signed;
+    try {
+      signed = verifySigned(ctx, token);
+    } catch (err) {
+      // A kid another replica just made: reload the shared ring once and look again.
+      if (!isBatonError(err) || err.code !== 'ERR_TOKEN_KID_UNKNOWN' || !(await ctx.refreshKeys())) throw err;
+      signed = verifySigned(ctx, token);
+    }
+    const { claims, kid } = signed;
     checkTokenTimes(claims, ctx.clock.now(), 0);
     const state = await tokenState(ctx.db, claims, kid);
     if (!state.ok) return { active: false, code: state.code, detail: state.detail };

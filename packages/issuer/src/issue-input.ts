@@ -43,6 +43,7 @@ export interface IssueInput {
   readonly scopes: readonly Scope[];
   /** Resource audiences plus the authority audience, deduplicated. */
   readonly aud: readonly string[];
+  /** `''` when the token is bound to a certificate only (`x5t` set). */
   readonly jkt: string;
   readonly x5t?: string;
   readonly requestedTtl: number;
@@ -96,7 +97,9 @@ export function parseIssueFields(f: IssueFields, trustDomain: string, authorityA
   for (const a of f.audiences) if (typeof a !== 'string' || a.length > 256 || !VISIBLE.test(a)) invalid('audience malformed');
   const aud = [...new Set([...f.audiences, authorityAudience])];
 
-  if (!isB64url32(f.keyThumbprint)) invalid('key_thumbprint is not an RFC 7638 SHA-256 thumbprint');
+  // A certificate-bound token (RFC 8705) may carry no key binding; every token carries one of the two.
+  const certOnly = f.keyThumbprint === '' && f.certificateThumbprint !== '';
+  if (!certOnly && !isB64url32(f.keyThumbprint)) invalid('key_thumbprint is not an RFC 7638 SHA-256 thumbprint');
   if (f.certificateThumbprint !== '' && !isB64url32(f.certificateThumbprint)) invalid('certificate_thumbprint is not a base64url SHA-256');
 
   if (f.taskDeadline < 0n || f.taskDeadline > MAX_NUMERIC_DATE) invalid('task_deadline out of range');

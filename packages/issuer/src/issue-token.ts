@@ -1,4 +1,4 @@
-import { BatonError, nowSeconds, randomId, type Scope } from '@baton/core';
+import { BatonError, decodeHop, nowSeconds, randomId, type Scope } from '@baton/core';
 import { encodeAccessToken, type EncodedToken } from './access-token.js';
 import { issuedRecord } from './audit-records.js';
 import { hopHash } from './delegation-claims.js';
@@ -33,8 +33,11 @@ export async function issueToken(ctx: IssuerContext, input: IssueInput, caller: 
   }
   const now = nowSeconds(ctx.clock);
   const deadline = input.deadline > 0 ? input.deadline : now + ctx.ttl.taskLifetimeSeconds;
+  // A delegated token never outlives any hop of its chain, whatever TTL was asked for:
+  // the caller's "now" may lag ours by a second.
+  const capExp = input.delegation ? hopExpiryCap(input.delegation.hops) : undefined;
   const grant = grantTtl(
-    { requested: input.requestedTtl, policyDefault: input.policyDefaultTtl, policyMax: input.policyMaxTtl, deadline, now },
+    { requested: input.requestedTtl, policyDefault: input.policyDefaultTtl, policyMax: input.policyMaxTtl, deadline, now, ...(capExp !== undefined ? { capExp } : {}) },
     ctx.ttl,
   );
   const maxRenewals = Math.min(input.maxRenewals > 0 ? input.maxRenewals : ctx.ttl.maxRenewals, ctx.ttl.maxRenewalsCeiling);
@@ -104,4 +107,18 @@ export async function issueToken(ctx: IssuerContext, input: IssueInput, caller: 
     ...(encoded.reference ? { reference: encoded.reference } : {}),
     scopes: input.scopes,
   };
+}
+
+/** The earliest expiry among well-formed hops (malformed ones are refused by verifiers). */
+function hopExpiryCap(hops: readonly string[]): number | undefined {
+  let cap: number | undefined;
+  for (const hop of hops) {
+    try {
+      const exp = decodeHop(hop).claims.exp;
+      cap = cap === undefined ? exp : Math.min(cap, exp);
+    } catch {
+      // not a Baton hop: embedded as-is and refused at every verifier
+    }
+  }
+  return cap;
 }

@@ -21,6 +21,8 @@ export interface IssuerContext {
   readonly subscriberBufferLimit: number;
   /** Aborted when the issuer closes: ends every open revocation stream. */
   readonly closing: AbortSignal;
+  /** Reloads a ring shared by replicas on a request's unknown kid (rate-limited); false when not shared. */
+  readonly refreshKeys: () => Promise<boolean>;
 }
 
 /** @internal Announces committed entries to subscribers; a failing notifier never fails the write. */

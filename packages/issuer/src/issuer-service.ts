@@ -24,6 +24,12 @@ export const SERVICE_REVOCATIONS: Readonly<Record<BatonServiceName, Partial<Reco
   identity: Object.freeze({ agent: Object.freeze(['superseded', 'heartbeat', 'anomaly'] as const) }),
   delegation: Object.freeze({}),
   audit: Object.freeze({}),
+  // Automatic response: the level a rule names, always with reason ANOMALY.
+  anomaly: Object.freeze({
+    token: Object.freeze(['anomaly'] as const),
+    agent: Object.freeze(['anomaly'] as const),
+    task: Object.freeze(['anomaly'] as const),
+  }),
 });
 
 /** Reasons only the issuer itself writes (Renew, Release). */
@@ -123,6 +129,8 @@ export function issuerService(ctx: IssuerContext, auth: Authenticator): ServiceI
     },
 
     async getKeys() {
+      // Guards ask when they meet an unknown kid: answer with what every replica has now.
+      await ctx.keyRing.refresh?.().catch(() => undefined);
       return { jwks: JSON.stringify(ctx.keyRing.jwks()), revokedKids: ctx.keyRing.revokedKids() };
     },
 

@@ -54,6 +54,11 @@ export interface KeyRing {
   prune(): Promise<string[]>;
   /** The keys the ring knows, without private material. */
   list(): KeyInfo[];
+  /**
+   * Reloads state other processes may have changed (rings shared by replicas, see
+   * `openStoreKeyRing`). Absent on rings only one process uses.
+   */
+  refresh?(): Promise<void>;
 }
 
 /** Options shared by the key ring factories. */

@@ -1,10 +1,11 @@
 import type { AuditSink, Clock } from '@baton/core';
+import type { Decision, DecisionInfo } from '@baton/guard';
 import type { SqlDatabase } from '@baton/store';
 import type { KeyRing } from './key-ring.js';
 import type { RevocationNotifier } from './revocation-notifier.js';
 
 /** Which Baton service a trusted service key belongs to. */
-export type BatonServiceName = 'identity' | 'delegation' | 'audit';
+export type BatonServiceName = 'identity' | 'delegation' | 'audit' | 'anomaly';
 
 /** TTL bounds applied when a request (or workflow policy) leaves one unset (0). */
 export interface TokenTtlDefaults {
@@ -55,6 +56,11 @@ export interface IssuerOptions {
   readonly referenceThresholdBytes?: number;
   /** Fan-out of new revocation entries to subscribers. Default: in-process only. */
   readonly notifier?: RevocationNotifier;
+  /**
+   * Called after every check of an agent's credentials (Renew, Release), e.g. to feed
+   * the anomaly engine. Must not throw; never awaited.
+   */
+  readonly onAgentDecision?: (decision: Decision, info: DecisionInfo) => void;
 }
 
 /** The defaults of {@link IssuerOptions}; each is the safe choice. */

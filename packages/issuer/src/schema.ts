@@ -69,6 +69,19 @@ const indexes = [
 // ever pruned (a watcher resuming below it must take a reset snapshot).
 const seedCounters = "INSERT INTO issuer_counters (name, value) VALUES ('revocation_seq', 0), ('revocation_pruned', 0)";
 
+// Signing keys shared by replicas (openStoreKeyRing): public JWK in clear, the private
+// key of the active kid only sealed under the key-encryption key (AES-256-GCM), dropped
+// at retirement. `keyring_version` counts changes so replicas reload only when needed.
+const signingKeys = `CREATE TABLE issuer_signing_keys (
+  kid TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  public_jwk TEXT NOT NULL,
+  sealed_private TEXT,
+  cover_exp BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+)`;
+const seedKeyringVersion = "INSERT INTO issuer_counters (name, value) VALUES ('keyring_version', 0)";
+
 /** The issuer's schema steps (SQLite and PostgreSQL). */
 export const ISSUER_MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -76,6 +89,12 @@ export const ISSUER_MIGRATIONS: readonly Migration[] = Object.freeze([
     name: 'tokens, revocations, references',
     sqlite: [tokens, hops, revocations, counters, references, ...indexes, seedCounters],
     postgres: [tokens, hops, revocations, counters, references, ...indexes, seedCounters],
+  },
+  {
+    version: 2,
+    name: 'signing keys shared by replicas',
+    sqlite: [signingKeys, seedKeyringVersion],
+    postgres: [signingKeys, seedKeyringVersion],
   },
 ]);
 

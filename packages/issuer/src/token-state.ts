@@ -20,7 +20,7 @@ export async function tokenState(db: SqlExecutor, claims: AccessTokenClaims, kid
   const record = await getToken(db, claims.jti);
   // A validly signed token without a row was pruned (expired) or never recorded: fail closed.
   if (!record) return { ok: false, code: 'ERR_TOKEN_REVOKED', detail: 'token not on record' };
-  if (record.sub !== claims.sub || record.cnfJkt !== claims.cnf.jkt || record.kid !== kid) {
+  if (record.sub !== claims.sub || record.cnfJkt !== (claims.cnf.jkt ?? '') || record.kid !== kid) {
     return { ok: false, code: 'ERR_TOKEN_REVOKED', detail: 'token does not match its record' };
   }
   const hops = record.delegation ? await hopsOfToken(db, record.jti) : [];

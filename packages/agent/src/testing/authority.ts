@@ -24,6 +24,7 @@ import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
 import { createGuard, createRevocationFeed, decisionOf, guardGrpcService, jwksFromIssuer, keyProofMetadata } from '@baton/guard';
 import type { Decision, Guard, RevocationFeed } from '@baton/guard';
 import { createIdentity } from '@baton/identity';
+import type { IdentityCa } from '@baton/identity';
 import { createIssuer, memoryKeyRing } from '@baton/issuer';
 import { openDatabase } from '@baton/store';
 
@@ -90,7 +91,7 @@ export interface TestAuthority {
 }
 
 /** Starts identity + issuer sharing `clock` and one SQLite file. */
-export async function startAuthority(clock: Clock, policy: { maxRenewals?: number; tokenTtlSeconds?: number } = {}): Promise<TestAuthority> {
+export async function startAuthority(clock: Clock, policy: { maxRenewals?: number; tokenTtlSeconds?: number; ca?: IdentityCa } = {}): Promise<TestAuthority> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-agent-'));
   const db = await openDatabase(`sqlite:${join(dir, 'baton.db')}`);
   const operatorKey = generateKeyPair();
@@ -124,6 +125,7 @@ export async function startAuthority(clock: Clock, policy: { maxRenewals?: numbe
     guard: identityGuard,
     clock,
     sweepIntervalMs: 0,
+    ...(policy.ca ? { ca: policy.ca } : {}),
   });
   server.addService(IdentityService, identity.service);
   const identityClient = createClient(IdentityService, address, { tracing: false });

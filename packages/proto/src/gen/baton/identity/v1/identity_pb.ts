@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file baton/identity/v1/identity.proto.
  */
 export const file_baton_identity_v1_identity: GenFile = /*@__PURE__*/
-  fileDesc("CiBiYXRvbi9pZGVudGl0eS92MS9pZGVudGl0eS5wcm90bxIRYmF0b24uaWRlbnRpdHkudjEiXwoPSGVhcnRiZWF0UG9saWN5EhgKEGludGVydmFsX3NlY29uZHMYASABKA0SGgoSbWlzc2VzX2JlZm9yZV9mbGFnGAIgASgNEhYKDnJldm9rZV9vbl9mbGFnGAMgASgIIpIDCg5Xb3JrZmxvd1BvbGljeRIrCg1zY29wZV9jZWlsaW5nGAEgAygLMhQuYmF0b24udHlwZS52MS5TY29wZRIhChlkZWZhdWx0X3Rva2VuX3R0bF9zZWNvbmRzGAIgASgNEh0KFW1heF90b2tlbl90dGxfc2Vjb25kcxgDIAEoDRIcChRtYXhfdGFza190dGxfc2Vjb25kcxgEIAEoDRIUCgxtYXhfcmVuZXdhbHMYBSABKA0SHAoUbWF4X2RlbGVnYXRpb25fZGVwdGgYBiABKA0SHwoSYWxsb3dfcmVkZWxlZ2F0aW9uGAcgASgISACIAQESIgoaYWxsb3dlZF9kZWxlZ2F0aW9uX3RhcmdldHMYCCADKAkSNQoJaGVhcnRiZWF0GAkgASgLMiIuYmF0b24uaWRlbnRpdHkudjEuSGVhcnRiZWF0UG9saWN5EhkKEWF1ZGl0X2ZhaWxfY2xvc2VkGAogASgIEhEKCWF1ZGllbmNlcxgLIAMoCUIVChNfYWxsb3dfcmVkZWxlZ2F0aW9uInIKCFdvcmtmbG93EgoKAmlkGAEgASgJEjEKBnBvbGljeRgCIAEoCzIhLmJhdG9uLmlkZW50aXR5LnYxLldvcmtmbG93UG9saWN5EhIKCmNyZWF0ZWRfYXQYAyABKAMSEwoLZGVzY3JpcHRpb24YBCABKAkiawoVQ3JlYXRlV29ya2Zsb3dSZXF1ZXN0EgoKAmlkGAEgASgJEjEKBnBvbGljeRgCIAEoCzIhLmJhdG9uLmlkZW50aXR5LnYxLldvcmtmbG93UG9saWN5EhMKC2Rlc2NyaXB0aW9uGAMgASgJIkcKFkNyZWF0ZVdvcmtmbG93UmVzcG9uc2USLQoId29ya2Zsb3cYASABKAsyGy5iYXRvbi5pZGVudGl0eS52MS5Xb3JrZmxvdyIgChJHZXRXb3JrZmxvd1JlcXVlc3QSCgoCaWQYASABKAkiRAoTR2V0V29ya2Zsb3dSZXNwb25zZRItCgh3b3JrZmxvdxgBIAEoCzIbLmJhdG9uLmlkZW50aXR5LnYxLldvcmtmbG93Ij0KFExpc3RXb3JrZmxvd3NSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoDRISCgpwYWdlX3Rva2VuGAIgASgJImAKFUxpc3RXb3JrZmxvd3NSZXNwb25zZRIuCgl3b3JrZmxvd3MYASADKAsyGy5iYXRvbi5pZGVudGl0eS52MS5Xb3JrZmxvdxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiTgoWQWRkT3JjaGVzdHJhdG9yUmVxdWVzdBIKCgJpZBgBIAEoCRISCgpwdWJsaWNfa2V5GAIgASgMEhQKDHdvcmtmbG93X2lkcxgDIAMoCSI9ChdBZGRPcmNoZXN0cmF0b3JSZXNwb25zZRIKCgJpZBgBIAEoCRIWCg5rZXlfdGh1bWJwcmludBgCIAEoCSK7AQoYQ3JlYXRlTGF1bmNoVG9rZW5SZXF1ZXN0EhMKC3dvcmtmbG93X2lkGAEgASgJEg8KB3Rhc2tfaWQYAiABKAkSEQoJcHJpbmNpcGFsGAMgASgJEiQKBnNjb3BlcxgEIAMoCzIULmJhdG9uLnR5cGUudjEuU2NvcGUSEwoLdHRsX3NlY29uZHMYBSABKA0SGAoQdGFza190dGxfc2Vjb25kcxgGIAEoDRIRCglhdWRpZW5jZXMYByADKAkieQoZQ3JlYXRlTGF1bmNoVG9rZW5SZXNwb25zZRIUCgxsYXVuY2hfdG9rZW4YASABKAkSEgoKZXhwaXJlc19hdBgCIAEoAxIVCg10YXNrX2RlYWRsaW5lGAMgASgDEhsKE2dyYW50ZWRfdHRsX3NlY29uZHMYBCABKA0iFQoTR2V0Q2hhbGxlbmdlUmVxdWVzdCI5ChRHZXRDaGFsbGVuZ2VSZXNwb25zZRINCgVub25jZRgBIAEoDBISCgpleHBpcmVzX2F0GAIgASgDIroBCg9SZWdpc3RlclJlcXVlc3QSFAoMbGF1bmNoX3Rva2VuGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwSDQoFbm9uY2UYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMEi4KEHJlcXVlc3RlZF9zY29wZXMYBSADKAsyFC5iYXRvbi50eXBlLnYxLlNjb3BlEh0KFXJlcXVlc3RlZF90dGxfc2Vjb25kcxgGIAEoDRIMCgRuYW1lGAcgASgJIoYCChBSZWdpc3RlclJlc3BvbnNlEhEKCXNwaWZmZV9pZBgBIAEoCRITCgtpbnN0YW5jZV9pZBgCIAEoCRIUCgxhY2Nlc3NfdG9rZW4YAyABKAkSGAoQdG9rZW5fZXhwaXJlc19hdBgEIAEoAxIbChNncmFudGVkX3R0bF9zZWNvbmRzGAUgASgNEiQKBnNjb3BlcxgGIAMoCzIULmJhdG9uLnR5cGUudjEuU2NvcGUSFQoNdGFza19kZWFkbGluZRgHIAEoAxIiChpoZWFydGJlYXRfaW50ZXJ2YWxfc2Vjb25kcxgIIAEoDRIcChRzdXBlcnNlZGVkX3NwaWZmZV9pZBgJIAEoCSI/ChBIZWFydGJlYXRSZXF1ZXN0EisKBXN0YXRlGAEgASgOMhwuYmF0b24uaWRlbnRpdHkudjEuVGFza1N0YXRlIjIKEUhlYXJ0YmVhdFJlc3BvbnNlEh0KFW5leHRfaW50ZXJ2YWxfc2Vjb25kcxgBIAEoDSIvCg5QdWJsaXNoUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB2FkZHJlc3MYAiABKAkiMgoPUHVibGlzaFJlc3BvbnNlEgwKBG5hbWUYASABKAkSEQoJc3BpZmZlX2lkGAIgASgJIkkKDlJlc29sdmVSZXF1ZXN0EgwKBG5hbWUYASABKAkSGAoQb3JjaGVzdHJhdGlvbl9pZBgCIAEoCRIPCgd0YXNrX2lkGAMgASgJIm8KD1Jlc29sdmVSZXNwb25zZRIMCgRuYW1lGAEgASgJEg8KB2FkZHJlc3MYAiABKAkSEQoJc3BpZmZlX2lkGAMgASgJEhYKDmtleV90aHVtYnByaW50GAQgASgJEhIKCnB1YmxpY19rZXkYBSABKAwiFwoVR2V0VHJ1c3RCdW5kbGVSZXF1ZXN0IpgBChZHZXRUcnVzdEJ1bmRsZVJlc3BvbnNlEhQKDHRydXN0X2RvbWFpbhgBIAEoCRIYChB4NTA5X2F1dGhvcml0aWVzGAIgAygMEhcKD2p3dF9hdXRob3JpdGllcxgDIAEoCRIcChRyZWZyZXNoX2hpbnRfc2Vjb25kcxgEIAEoDRIXCg9sb2dfYXV0aG9yaXRpZXMYBSABKAkiQAoPR2V0QWdlbnRSZXF1ZXN0EhEKCXNwaWZmZV9pZBgBIAEoCRIaChJwb2xpY3lfd29ya2Zsb3dfaWQYAiABKAkixwEKEERlbGVnYXRpb25Qb2xpY3kSEwoLd29ya2Zsb3dfaWQYASABKAkSHAoUbWF4X2RlbGVnYXRpb25fZGVwdGgYAiABKA0SGgoSYWxsb3dfcmVkZWxlZ2F0aW9uGAMgASgIEiIKGmFsbG93ZWRfZGVsZWdhdGlvbl90YXJnZXRzGAQgAygJEiEKGWRlZmF1bHRfdG9rZW5fdHRsX3NlY29uZHMYBSABKA0SHQoVbWF4X3Rva2VuX3R0bF9zZWNvbmRzGAYgASgNIqkCChBHZXRBZ2VudFJlc3BvbnNlEhEKCXNwaWZmZV9pZBgBIAEoCRIMCgRsaXZlGAIgASgIEg4KBnN0YXR1cxgDIAEoCRITCgt3b3JrZmxvd19pZBgEIAEoCRIYChBvcmNoZXN0cmF0aW9uX2lkGAUgASgJEg8KB3Rhc2tfaWQYBiABKAkSEwoLaW5zdGFuY2VfaWQYByABKAkSDAoEbmFtZRgIIAEoCRISCgpwdWJsaWNfa2V5GAkgASgMEhYKDmtleV90aHVtYnByaW50GAogASgJEhUKDXRhc2tfZGVhZGxpbmUYCyABKAMSPgoRZGVsZWdhdGlvbl9wb2xpY3kYDCABKAsyIy5iYXRvbi5pZGVudGl0eS52MS5EZWxlZ2F0aW9uUG9saWN5Km4KCVRhc2tTdGF0ZRIaChZUQVNLX1NUQVRFX1VOU1BFQ0lGSUVEEAASFQoRVEFTS19TVEFURV9BQ1RJVkUQARITCg9UQVNLX1NUQVRFX0lETEUQAhIZChVUQVNLX1NUQVRFX0NPTVBMRVRJTkcQAzKCCQoPSWRlbnRpdHlTZXJ2aWNlEmUKDkNyZWF0ZVdvcmtmbG93EiguYmF0b24uaWRlbnRpdHkudjEuQ3JlYXRlV29ya2Zsb3dSZXF1ZXN0GikuYmF0b24uaWRlbnRpdHkudjEuQ3JlYXRlV29ya2Zsb3dSZXNwb25zZRJcCgtHZXRXb3JrZmxvdxIlLmJhdG9uLmlkZW50aXR5LnYxLkdldFdvcmtmbG93UmVxdWVzdBomLmJhdG9uLmlkZW50aXR5LnYxLkdldFdvcmtmbG93UmVzcG9uc2USYgoNTGlzdFdvcmtmbG93cxInLmJhdG9uLmlkZW50aXR5LnYxLkxpc3RXb3JrZmxvd3NSZXF1ZXN0GiguYmF0b24uaWRlbnRpdHkudjEuTGlzdFdvcmtmbG93c1Jlc3BvbnNlEmgKD0FkZE9yY2hlc3RyYXRvchIpLmJhdG9uLmlkZW50aXR5LnYxLkFkZE9yY2hlc3RyYXRvclJlcXVlc3QaKi5iYXRvbi5pZGVudGl0eS52MS5BZGRPcmNoZXN0cmF0b3JSZXNwb25zZRJuChFDcmVhdGVMYXVuY2hUb2tlbhIrLmJhdG9uLmlkZW50aXR5LnYxLkNyZWF0ZUxhdW5jaFRva2VuUmVxdWVzdBosLmJhdG9uLmlkZW50aXR5LnYxLkNyZWF0ZUxhdW5jaFRva2VuUmVzcG9uc2USXwoMR2V0Q2hhbGxlbmdlEiYuYmF0b24uaWRlbnRpdHkudjEuR2V0Q2hhbGxlbmdlUmVxdWVzdBonLmJhdG9uLmlkZW50aXR5LnYxLkdldENoYWxsZW5nZVJlc3BvbnNlElMKCFJlZ2lzdGVyEiIuYmF0b24uaWRlbnRpdHkudjEuUmVnaXN0ZXJSZXF1ZXN0GiMuYmF0b24uaWRlbnRpdHkudjEuUmVnaXN0ZXJSZXNwb25zZRJWCglIZWFydGJlYXQSIy5iYXRvbi5pZGVudGl0eS52MS5IZWFydGJlYXRSZXF1ZXN0GiQuYmF0b24uaWRlbnRpdHkudjEuSGVhcnRiZWF0UmVzcG9uc2USUAoHUHVibGlzaBIhLmJhdG9uLmlkZW50aXR5LnYxLlB1Ymxpc2hSZXF1ZXN0GiIuYmF0b24uaWRlbnRpdHkudjEuUHVibGlzaFJlc3BvbnNlElAKB1Jlc29sdmUSIS5iYXRvbi5pZGVudGl0eS52MS5SZXNvbHZlUmVxdWVzdBoiLmJhdG9uLmlkZW50aXR5LnYxLlJlc29sdmVSZXNwb25zZRJlCg5HZXRUcnVzdEJ1bmRsZRIoLmJhdG9uLmlkZW50aXR5LnYxLkdldFRydXN0QnVuZGxlUmVxdWVzdBopLmJhdG9uLmlkZW50aXR5LnYxLkdldFRydXN0QnVuZGxlUmVzcG9uc2USUwoIR2V0QWdlbnQSIi5iYXRvbi5pZGVudGl0eS52MS5HZXRBZ2VudFJlcXVlc3QaIy5iYXRvbi5pZGVudGl0eS52MS5HZXRBZ2VudFJlc3BvbnNlYgZwcm90bzM", [file_baton_type_v1_scope]);
+  fileDesc("CiBiYXRvbi9pZGVudGl0eS92MS9pZGVudGl0eS5wcm90bxIRYmF0b24uaWRlbnRpdHkudjEiXwoPSGVhcnRiZWF0UG9saWN5EhgKEGludGVydmFsX3NlY29uZHMYASABKA0SGgoSbWlzc2VzX2JlZm9yZV9mbGFnGAIgASgNEhYKDnJldm9rZV9vbl9mbGFnGAMgASgIIsQDCg5Xb3JrZmxvd1BvbGljeRIrCg1zY29wZV9jZWlsaW5nGAEgAygLMhQuYmF0b24udHlwZS52MS5TY29wZRIhChlkZWZhdWx0X3Rva2VuX3R0bF9zZWNvbmRzGAIgASgNEh0KFW1heF90b2tlbl90dGxfc2Vjb25kcxgDIAEoDRIcChRtYXhfdGFza190dGxfc2Vjb25kcxgEIAEoDRIUCgxtYXhfcmVuZXdhbHMYBSABKA0SHAoUbWF4X2RlbGVnYXRpb25fZGVwdGgYBiABKA0SHwoSYWxsb3dfcmVkZWxlZ2F0aW9uGAcgASgISACIAQESIgoaYWxsb3dlZF9kZWxlZ2F0aW9uX3RhcmdldHMYCCADKAkSNQoJaGVhcnRiZWF0GAkgASgLMiIuYmF0b24uaWRlbnRpdHkudjEuSGVhcnRiZWF0UG9saWN5EhkKEWF1ZGl0X2ZhaWxfY2xvc2VkGAogASgIEhEKCWF1ZGllbmNlcxgLIAMoCRIwCgdhbm9tYWx5GAwgASgLMh8uYmF0b24uaWRlbnRpdHkudjEuQW5vbWFseVJ1bGVzQhUKE19hbGxvd19yZWRlbGVnYXRpb24iMwoKV2luZG93UnVsZRINCgVjb3VudBgBIAEoDRIWCg53aW5kb3dfc2Vjb25kcxgCIAEoDSK4AQoMQW5vbWFseVJ1bGVzEjQKDXNjb3BlX2RlbmlhbHMYASABKAsyHS5iYXRvbi5pZGVudGl0eS52MS5XaW5kb3dSdWxlEhoKEnJlbGVhc2VkX3Rva2VuX3VzZRgCIAEoCBI1Cg5wcm9vZl9mYWlsdXJlcxgDIAEoCzIdLmJhdG9uLmlkZW50aXR5LnYxLldpbmRvd1J1bGUSHwoXbWF4X3JlcXVlc3RzX3Blcl9taW51dGUYBCABKA0icgoIV29ya2Zsb3cSCgoCaWQYASABKAkSMQoGcG9saWN5GAIgASgLMiEuYmF0b24uaWRlbnRpdHkudjEuV29ya2Zsb3dQb2xpY3kSEgoKY3JlYXRlZF9hdBgDIAEoAxITCgtkZXNjcmlwdGlvbhgEIAEoCSJrChVDcmVhdGVXb3JrZmxvd1JlcXVlc3QSCgoCaWQYASABKAkSMQoGcG9saWN5GAIgASgLMiEuYmF0b24uaWRlbnRpdHkudjEuV29ya2Zsb3dQb2xpY3kSEwoLZGVzY3JpcHRpb24YAyABKAkiRwoWQ3JlYXRlV29ya2Zsb3dSZXNwb25zZRItCgh3b3JrZmxvdxgBIAEoCzIbLmJhdG9uLmlkZW50aXR5LnYxLldvcmtmbG93IiAKEkdldFdvcmtmbG93UmVxdWVzdBIKCgJpZBgBIAEoCSJEChNHZXRXb3JrZmxvd1Jlc3BvbnNlEi0KCHdvcmtmbG93GAEgASgLMhsuYmF0b24uaWRlbnRpdHkudjEuV29ya2Zsb3ciPQoUTGlzdFdvcmtmbG93c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgNEhIKCnBhZ2VfdG9rZW4YAiABKAkiYAoVTGlzdFdvcmtmbG93c1Jlc3BvbnNlEi4KCXdvcmtmbG93cxgBIAMoCzIbLmJhdG9uLmlkZW50aXR5LnYxLldvcmtmbG93EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJOChZBZGRPcmNoZXN0cmF0b3JSZXF1ZXN0EgoKAmlkGAEgASgJEhIKCnB1YmxpY19rZXkYAiABKAwSFAoMd29ya2Zsb3dfaWRzGAMgAygJIj0KF0FkZE9yY2hlc3RyYXRvclJlc3BvbnNlEgoKAmlkGAEgASgJEhYKDmtleV90aHVtYnByaW50GAIgASgJIrsBChhDcmVhdGVMYXVuY2hUb2tlblJlcXVlc3QSEwoLd29ya2Zsb3dfaWQYASABKAkSDwoHdGFza19pZBgCIAEoCRIRCglwcmluY2lwYWwYAyABKAkSJAoGc2NvcGVzGAQgAygLMhQuYmF0b24udHlwZS52MS5TY29wZRITCgt0dGxfc2Vjb25kcxgFIAEoDRIYChB0YXNrX3R0bF9zZWNvbmRzGAYgASgNEhEKCWF1ZGllbmNlcxgHIAMoCSJ5ChlDcmVhdGVMYXVuY2hUb2tlblJlc3BvbnNlEhQKDGxhdW5jaF90b2tlbhgBIAEoCRISCgpleHBpcmVzX2F0GAIgASgDEhUKDXRhc2tfZGVhZGxpbmUYAyABKAMSGwoTZ3JhbnRlZF90dGxfc2Vjb25kcxgEIAEoDSIVChNHZXRDaGFsbGVuZ2VSZXF1ZXN0IjkKFEdldENoYWxsZW5nZVJlc3BvbnNlEg0KBW5vbmNlGAEgASgMEhIKCmV4cGlyZXNfYXQYAiABKAMiugEKD1JlZ2lzdGVyUmVxdWVzdBIUCgxsYXVuY2hfdG9rZW4YASABKAkSEgoKcHVibGljX2tleRgCIAEoDBINCgVub25jZRgDIAEoDBIRCglzaWduYXR1cmUYBCABKAwSLgoQcmVxdWVzdGVkX3Njb3BlcxgFIAMoCzIULmJhdG9uLnR5cGUudjEuU2NvcGUSHQoVcmVxdWVzdGVkX3R0bF9zZWNvbmRzGAYgASgNEgwKBG5hbWUYByABKAkisQIKEFJlZ2lzdGVyUmVzcG9uc2USEQoJc3BpZmZlX2lkGAEgASgJEhMKC2luc3RhbmNlX2lkGAIgASgJEhQKDGFjY2Vzc190b2tlbhgDIAEoCRIYChB0b2tlbl9leHBpcmVzX2F0GAQgASgDEhsKE2dyYW50ZWRfdHRsX3NlY29uZHMYBSABKA0SJAoGc2NvcGVzGAYgAygLMhQuYmF0b24udHlwZS52MS5TY29wZRIVCg10YXNrX2RlYWRsaW5lGAcgASgDEiIKGmhlYXJ0YmVhdF9pbnRlcnZhbF9zZWNvbmRzGAggASgNEhwKFHN1cGVyc2VkZWRfc3BpZmZlX2lkGAkgASgJEikKBHN2aWQYCiABKAsyGy5iYXRvbi5pZGVudGl0eS52MS5YNTA5U3ZpZCI/ChBIZWFydGJlYXRSZXF1ZXN0EisKBXN0YXRlGAEgASgOMhwuYmF0b24uaWRlbnRpdHkudjEuVGFza1N0YXRlIjIKEUhlYXJ0YmVhdFJlc3BvbnNlEh0KFW5leHRfaW50ZXJ2YWxfc2Vjb25kcxgBIAEoDSIvCg5QdWJsaXNoUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB2FkZHJlc3MYAiABKAkiMgoPUHVibGlzaFJlc3BvbnNlEgwKBG5hbWUYASABKAkSEQoJc3BpZmZlX2lkGAIgASgJIkkKDlJlc29sdmVSZXF1ZXN0EgwKBG5hbWUYASABKAkSGAoQb3JjaGVzdHJhdGlvbl9pZBgCIAEoCRIPCgd0YXNrX2lkGAMgASgJIm8KD1Jlc29sdmVSZXNwb25zZRIMCgRuYW1lGAEgASgJEg8KB2FkZHJlc3MYAiABKAkSEQoJc3BpZmZlX2lkGAMgASgJEhYKDmtleV90aHVtYnByaW50GAQgASgJEhIKCnB1YmxpY19rZXkYBSABKAwiFwoVR2V0VHJ1c3RCdW5kbGVSZXF1ZXN0IpgBChZHZXRUcnVzdEJ1bmRsZVJlc3BvbnNlEhQKDHRydXN0X2RvbWFpbhgBIAEoCRIYChB4NTA5X2F1dGhvcml0aWVzGAIgAygMEhcKD2p3dF9hdXRob3JpdGllcxgDIAEoCRIcChRyZWZyZXNoX2hpbnRfc2Vjb25kcxgEIAEoDRIXCg9sb2dfYXV0aG9yaXRpZXMYBSABKAkiQAoPR2V0QWdlbnRSZXF1ZXN0EhEKCXNwaWZmZV9pZBgBIAEoCRIaChJwb2xpY3lfd29ya2Zsb3dfaWQYAiABKAkixwEKEERlbGVnYXRpb25Qb2xpY3kSEwoLd29ya2Zsb3dfaWQYASABKAkSHAoUbWF4X2RlbGVnYXRpb25fZGVwdGgYAiABKA0SGgoSYWxsb3dfcmVkZWxlZ2F0aW9uGAMgASgIEiIKGmFsbG93ZWRfZGVsZWdhdGlvbl90YXJnZXRzGAQgAygJEiEKGWRlZmF1bHRfdG9rZW5fdHRsX3NlY29uZHMYBSABKA0SHQoVbWF4X3Rva2VuX3R0bF9zZWNvbmRzGAYgASgNIqkCChBHZXRBZ2VudFJlc3BvbnNlEhEKCXNwaWZmZV9pZBgBIAEoCRIMCgRsaXZlGAIgASgIEg4KBnN0YXR1cxgDIAEoCRITCgt3b3JrZmxvd19pZBgEIAEoCRIYChBvcmNoZXN0cmF0aW9uX2lkGAUgASgJEg8KB3Rhc2tfaWQYBiABKAkSEwoLaW5zdGFuY2VfaWQYByABKAkSDAoEbmFtZRgIIAEoCRISCgpwdWJsaWNfa2V5GAkgASgMEhYKDmtleV90aHVtYnByaW50GAogASgJEhUKDXRhc2tfZGVhZGxpbmUYCyABKAMSPgoRZGVsZWdhdGlvbl9wb2xpY3kYDCABKAsyIy5iYXRvbi5pZGVudGl0eS52MS5EZWxlZ2F0aW9uUG9saWN5ImAKCFg1MDlTdmlkEhMKC2NlcnRpZmljYXRlGAEgASgMEhIKCm5vdF9iZWZvcmUYAiABKAMSEQoJbm90X2FmdGVyGAMgASgDEhgKEHg1MDlfYXV0aG9yaXRpZXMYBCADKAwiEgoQUmVuZXdTdmlkUmVxdWVzdCI+ChFSZW5ld1N2aWRSZXNwb25zZRIpCgRzdmlkGAEgASgLMhsuYmF0b24uaWRlbnRpdHkudjEuWDUwOVN2aWQiiQEKGklzc3VlU3ZpZEJvdW5kVG9rZW5SZXF1ZXN0EhMKC2NlcnRpZmljYXRlGAEgASgMEiQKBnNjb3BlcxgCIAMoCzIULmJhdG9uLnR5cGUudjEuU2NvcGUSEQoJYXVkaWVuY2VzGAMgAygJEh0KFXJlcXVlc3RlZF90dGxfc2Vjb25kcxgEIAEoDSKEAQobSXNzdWVTdmlkQm91bmRUb2tlblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRISCgpleHBpcmVzX2F0GAIgASgDEhsKE2dyYW50ZWRfdHRsX3NlY29uZHMYAyABKA0SHgoWY2VydGlmaWNhdGVfdGh1bWJwcmludBgEIAEoCSpuCglUYXNrU3RhdGUSGgoWVEFTS19TVEFURV9VTlNQRUNJRklFRBAAEhUKEVRBU0tfU1RBVEVfQUNUSVZFEAESEwoPVEFTS19TVEFURV9JRExFEAISGQoVVEFTS19TVEFURV9DT01QTEVUSU5HEAMy0AoKD0lkZW50aXR5U2VydmljZRJlCg5DcmVhdGVXb3JrZmxvdxIoLmJhdG9uLmlkZW50aXR5LnYxLkNyZWF0ZVdvcmtmbG93UmVxdWVzdBopLmJhdG9uLmlkZW50aXR5LnYxLkNyZWF0ZVdvcmtmbG93UmVzcG9uc2USXAoLR2V0V29ya2Zsb3cSJS5iYXRvbi5pZGVudGl0eS52MS5HZXRXb3JrZmxvd1JlcXVlc3QaJi5iYXRvbi5pZGVudGl0eS52MS5HZXRXb3JrZmxvd1Jlc3BvbnNlEmIKDUxpc3RXb3JrZmxvd3MSJy5iYXRvbi5pZGVudGl0eS52MS5MaXN0V29ya2Zsb3dzUmVxdWVzdBooLmJhdG9uLmlkZW50aXR5LnYxLkxpc3RXb3JrZmxvd3NSZXNwb25zZRJoCg9BZGRPcmNoZXN0cmF0b3ISKS5iYXRvbi5pZGVudGl0eS52MS5BZGRPcmNoZXN0cmF0b3JSZXF1ZXN0GiouYmF0b24uaWRlbnRpdHkudjEuQWRkT3JjaGVzdHJhdG9yUmVzcG9uc2USbgoRQ3JlYXRlTGF1bmNoVG9rZW4SKy5iYXRvbi5pZGVudGl0eS52MS5DcmVhdGVMYXVuY2hUb2tlblJlcXVlc3QaLC5iYXRvbi5pZGVudGl0eS52MS5DcmVhdGVMYXVuY2hUb2tlblJlc3BvbnNlEl8KDEdldENoYWxsZW5nZRImLmJhdG9uLmlkZW50aXR5LnYxLkdldENoYWxsZW5nZVJlcXVlc3QaJy5iYXRvbi5pZGVudGl0eS52MS5HZXRDaGFsbGVuZ2VSZXNwb25zZRJTCghSZWdpc3RlchIiLmJhdG9uLmlkZW50aXR5LnYxLlJlZ2lzdGVyUmVxdWVzdBojLmJhdG9uLmlkZW50aXR5LnYxLlJlZ2lzdGVyUmVzcG9uc2USVgoJSGVhcnRiZWF0EiMuYmF0b24uaWRlbnRpdHkudjEuSGVhcnRiZWF0UmVxdWVzdBokLmJhdG9uLmlkZW50aXR5LnYxLkhlYXJ0YmVhdFJlc3BvbnNlElAKB1B1Ymxpc2gSIS5iYXRvbi5pZGVudGl0eS52MS5QdWJsaXNoUmVxdWVzdBoiLmJhdG9uLmlkZW50aXR5LnYxLlB1Ymxpc2hSZXNwb25zZRJQCgdSZXNvbHZlEiEuYmF0b24uaWRlbnRpdHkudjEuUmVzb2x2ZVJlcXVlc3QaIi5iYXRvbi5pZGVudGl0eS52MS5SZXNvbHZlUmVzcG9uc2USZQoOR2V0VHJ1c3RCdW5kbGUSKC5iYXRvbi5pZGVudGl0eS52MS5HZXRUcnVzdEJ1bmRsZVJlcXVlc3QaKS5iYXRvbi5pZGVudGl0eS52MS5HZXRUcnVzdEJ1bmRsZVJlc3BvbnNlElMKCEdldEFnZW50EiIuYmF0b24uaWRlbnRpdHkudjEuR2V0QWdlbnRSZXF1ZXN0GiMuYmF0b24uaWRlbnRpdHkudjEuR2V0QWdlbnRSZXNwb25zZRJWCglSZW5ld1N2aWQSIy5iYXRvbi5pZGVudGl0eS52MS5SZW5ld1N2aWRSZXF1ZXN0GiQuYmF0b24uaWRlbnRpdHkudjEuUmVuZXdTdmlkUmVzcG9uc2USdAoTSXNzdWVTdmlkQm91bmRUb2tlbhItLmJhdG9uLmlkZW50aXR5LnYxLklzc3VlU3ZpZEJvdW5kVG9rZW5SZXF1ZXN0Gi4uYmF0b24uaWRlbnRpdHkudjEuSXNzdWVTdmlkQm91bmRUb2tlblJlc3BvbnNlYgZwcm90bzM", [file_baton_type_v1_scope]);
 
 /**
  * @generated from message baton.identity.v1.HeartbeatPolicy
@@ -127,6 +127,13 @@ export type WorkflowPolicy = Message<"baton.identity.v1.WorkflowPolicy"> & {
    * @generated from field: repeated string audiences = 11;
    */
   audiences: string[];
+
+  /**
+   * Automatic revocation on anomalies seen by guards and the authority. Unset: off.
+   *
+   * @generated from field: baton.identity.v1.AnomalyRules anomaly = 12;
+   */
+  anomaly?: AnomalyRules | undefined;
 };
 
 /**
@@ -135,6 +142,72 @@ export type WorkflowPolicy = Message<"baton.identity.v1.WorkflowPolicy"> & {
  */
 export const WorkflowPolicySchema: GenMessage<WorkflowPolicy> = /*@__PURE__*/
   messageDesc(file_baton_identity_v1_identity, 1);
+
+/**
+ * "count events within window_seconds". count 0 turns the rule off.
+ *
+ * @generated from message baton.identity.v1.WindowRule
+ */
+export type WindowRule = Message<"baton.identity.v1.WindowRule"> & {
+  /**
+   * @generated from field: uint32 count = 1;
+   */
+  count: number;
+
+  /**
+   * @generated from field: uint32 window_seconds = 2;
+   */
+  windowSeconds: number;
+};
+
+/**
+ * Describes the message baton.identity.v1.WindowRule.
+ * Use `create(WindowRuleSchema)` to create a new message.
+ */
+export const WindowRuleSchema: GenMessage<WindowRule> = /*@__PURE__*/
+  messageDesc(file_baton_identity_v1_identity, 2);
+
+/**
+ * Anomaly rules of a workflow; each revokes at its own level with reason ANOMALY.
+ *
+ * @generated from message baton.identity.v1.AnomalyRules
+ */
+export type AnomalyRules = Message<"baton.identity.v1.AnomalyRules"> & {
+  /**
+   * Scope or constraint denials by one agent instance -> revoke the agent.
+   *
+   * @generated from field: baton.identity.v1.WindowRule scope_denials = 1;
+   */
+  scopeDenials?: WindowRule | undefined;
+
+  /**
+   * Any use of a released token -> revoke its task.
+   *
+   * @generated from field: bool released_token_use = 2;
+   */
+  releasedTokenUse: boolean;
+
+  /**
+   * Proof-of-possession failures for one token -> revoke the token.
+   *
+   * @generated from field: baton.identity.v1.WindowRule proof_failures = 3;
+   */
+  proofFailures?: WindowRule | undefined;
+
+  /**
+   * Requests by one agent instance per minute above this -> revoke the agent. 0: no budget.
+   *
+   * @generated from field: uint32 max_requests_per_minute = 4;
+   */
+  maxRequestsPerMinute: number;
+};
+
+/**
+ * Describes the message baton.identity.v1.AnomalyRules.
+ * Use `create(AnomalyRulesSchema)` to create a new message.
+ */
+export const AnomalyRulesSchema: GenMessage<AnomalyRules> = /*@__PURE__*/
+  messageDesc(file_baton_identity_v1_identity, 3);
 
 /**
  * @generated from message baton.identity.v1.Workflow
@@ -166,7 +239,7 @@ export type Workflow = Message<"baton.identity.v1.Workflow"> & {
  * Use `create(WorkflowSchema)` to create a new message.
  */
 export const WorkflowSchema: GenMessage<Workflow> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 2);
+  messageDesc(file_baton_identity_v1_identity, 4);
 
 /**
  * @generated from message baton.identity.v1.CreateWorkflowRequest
@@ -195,7 +268,7 @@ export type CreateWorkflowRequest = Message<"baton.identity.v1.CreateWorkflowReq
  * Use `create(CreateWorkflowRequestSchema)` to create a new message.
  */
 export const CreateWorkflowRequestSchema: GenMessage<CreateWorkflowRequest> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 3);
+  messageDesc(file_baton_identity_v1_identity, 5);
 
 /**
  * @generated from message baton.identity.v1.CreateWorkflowResponse
@@ -212,7 +285,7 @@ export type CreateWorkflowResponse = Message<"baton.identity.v1.CreateWorkflowRe
  * Use `create(CreateWorkflowResponseSchema)` to create a new message.
  */
 export const CreateWorkflowResponseSchema: GenMessage<CreateWorkflowResponse> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 4);
+  messageDesc(file_baton_identity_v1_identity, 6);
 
 /**
  * @generated from message baton.identity.v1.GetWorkflowRequest
@@ -229,7 +302,7 @@ export type GetWorkflowRequest = Message<"baton.identity.v1.GetWorkflowRequest">
  * Use `create(GetWorkflowRequestSchema)` to create a new message.
  */
 export const GetWorkflowRequestSchema: GenMessage<GetWorkflowRequest> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 5);
+  messageDesc(file_baton_identity_v1_identity, 7);
 
 /**
  * @generated from message baton.identity.v1.GetWorkflowResponse
@@ -246,7 +319,7 @@ export type GetWorkflowResponse = Message<"baton.identity.v1.GetWorkflowResponse
  * Use `create(GetWorkflowResponseSchema)` to create a new message.
  */
 export const GetWorkflowResponseSchema: GenMessage<GetWorkflowResponse> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 6);
+  messageDesc(file_baton_identity_v1_identity, 8);
 
 /**
  * @generated from message baton.identity.v1.ListWorkflowsRequest
@@ -268,7 +341,7 @@ export type ListWorkflowsRequest = Message<"baton.identity.v1.ListWorkflowsReque
  * Use `create(ListWorkflowsRequestSchema)` to create a new message.
  */
 export const ListWorkflowsRequestSchema: GenMessage<ListWorkflowsRequest> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 7);
+  messageDesc(file_baton_identity_v1_identity, 9);
 
 /**
  * @generated from message baton.identity.v1.ListWorkflowsResponse
@@ -290,7 +363,7 @@ export type ListWorkflowsResponse = Message<"baton.identity.v1.ListWorkflowsResp
  * Use `create(ListWorkflowsResponseSchema)` to create a new message.
  */
 export const ListWorkflowsResponseSchema: GenMessage<ListWorkflowsResponse> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 8);
+  messageDesc(file_baton_identity_v1_identity, 10);
 
 /**
  * @generated from message baton.identity.v1.AddOrchestratorRequest
@@ -323,7 +396,7 @@ export type AddOrchestratorRequest = Message<"baton.identity.v1.AddOrchestratorR
  * Use `create(AddOrchestratorRequestSchema)` to create a new message.
  */
 export const AddOrchestratorRequestSchema: GenMessage<AddOrchestratorRequest> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 9);
+  messageDesc(file_baton_identity_v1_identity, 11);
 
 /**
  * @generated from message baton.identity.v1.AddOrchestratorResponse
@@ -347,7 +420,7 @@ export type AddOrchestratorResponse = Message<"baton.identity.v1.AddOrchestrator
  * Use `create(AddOrchestratorResponseSchema)` to create a new message.
  */
 export const AddOrchestratorResponseSchema: GenMessage<AddOrchestratorResponse> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 10);
+  messageDesc(file_baton_identity_v1_identity, 12);
 
 /**
  * @generated from message baton.identity.v1.CreateLaunchTokenRequest
@@ -407,7 +480,7 @@ export type CreateLaunchTokenRequest = Message<"baton.identity.v1.CreateLaunchTo
  * Use `create(CreateLaunchTokenRequestSchema)` to create a new message.
  */
 export const CreateLaunchTokenRequestSchema: GenMessage<CreateLaunchTokenRequest> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 11);
+  messageDesc(file_baton_identity_v1_identity, 13);
 
 /**
  * @generated from message baton.identity.v1.CreateLaunchTokenResponse
@@ -441,7 +514,7 @@ export type CreateLaunchTokenResponse = Message<"baton.identity.v1.CreateLaunchT
  * Use `create(CreateLaunchTokenResponseSchema)` to create a new message.
  */
 export const CreateLaunchTokenResponseSchema: GenMessage<CreateLaunchTokenResponse> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 12);
+  messageDesc(file_baton_identity_v1_identity, 14);
 
 /**
  * @generated from message baton.identity.v1.GetChallengeRequest
@@ -454,7 +527,7 @@ export type GetChallengeRequest = Message<"baton.identity.v1.GetChallengeRequest
  * Use `create(GetChallengeRequestSchema)` to create a new message.
  */
 export const GetChallengeRequestSchema: GenMessage<GetChallengeRequest> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 13);
+  messageDesc(file_baton_identity_v1_identity, 15);
 
 /**
  * @generated from message baton.identity.v1.GetChallengeResponse
@@ -478,7 +551,7 @@ export type GetChallengeResponse = Message<"baton.identity.v1.GetChallengeRespon
  * Use `create(GetChallengeResponseSchema)` to create a new message.
  */
 export const GetChallengeResponseSchema: GenMessage<GetChallengeResponse> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 14);
+  messageDesc(file_baton_identity_v1_identity, 16);
 
 /**
  * @generated from message baton.identity.v1.RegisterRequest
@@ -537,7 +610,7 @@ export type RegisterRequest = Message<"baton.identity.v1.RegisterRequest"> & {
  * Use `create(RegisterRequestSchema)` to create a new message.
  */
 export const RegisterRequestSchema: GenMessage<RegisterRequest> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 15);
+  messageDesc(file_baton_identity_v1_identity, 17);
 
 /**
  * @generated from message baton.identity.v1.RegisterResponse
@@ -589,6 +662,14 @@ export type RegisterResponse = Message<"baton.identity.v1.RegisterResponse"> & {
    * @generated from field: string superseded_spiffe_id = 9;
    */
   supersededSpiffeId: string;
+
+  /**
+   * The agent's X.509-SVID for mTLS, certifying `public_key`. Unset when the authority
+   * runs no identity CA.
+   *
+   * @generated from field: baton.identity.v1.X509Svid svid = 10;
+   */
+  svid?: X509Svid | undefined;
 };
 
 /**
@@ -596,7 +677,7 @@ export type RegisterResponse = Message<"baton.identity.v1.RegisterResponse"> & {
  * Use `create(RegisterResponseSchema)` to create a new message.
  */
 export const RegisterResponseSchema: GenMessage<RegisterResponse> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 16);
+  messageDesc(file_baton_identity_v1_identity, 18);
 
 /**
  * @generated from message baton.identity.v1.HeartbeatRequest
@@ -613,7 +694,7 @@ export type HeartbeatRequest = Message<"baton.identity.v1.HeartbeatRequest"> & {
  * Use `create(HeartbeatRequestSchema)` to create a new message.
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 17);
+  messageDesc(file_baton_identity_v1_identity, 19);
 
 /**
  * @generated from message baton.identity.v1.HeartbeatResponse
@@ -630,7 +711,7 @@ export type HeartbeatResponse = Message<"baton.identity.v1.HeartbeatResponse"> &
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 18);
+  messageDesc(file_baton_identity_v1_identity, 20);
 
 /**
  * @generated from message baton.identity.v1.PublishRequest
@@ -656,7 +737,7 @@ export type PublishRequest = Message<"baton.identity.v1.PublishRequest"> & {
  * Use `create(PublishRequestSchema)` to create a new message.
  */
 export const PublishRequestSchema: GenMessage<PublishRequest> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 19);
+  messageDesc(file_baton_identity_v1_identity, 21);
 
 /**
  * @generated from message baton.identity.v1.PublishResponse
@@ -678,7 +759,7 @@ export type PublishResponse = Message<"baton.identity.v1.PublishResponse"> & {
  * Use `create(PublishResponseSchema)` to create a new message.
  */
 export const PublishResponseSchema: GenMessage<PublishResponse> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 20);
+  messageDesc(file_baton_identity_v1_identity, 22);
 
 /**
  * @generated from message baton.identity.v1.ResolveRequest
@@ -707,7 +788,7 @@ export type ResolveRequest = Message<"baton.identity.v1.ResolveRequest"> & {
  * Use `create(ResolveRequestSchema)` to create a new message.
  */
 export const ResolveRequestSchema: GenMessage<ResolveRequest> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 21);
+  messageDesc(file_baton_identity_v1_identity, 23);
 
 /**
  * @generated from message baton.identity.v1.ResolveResponse
@@ -750,7 +831,7 @@ export type ResolveResponse = Message<"baton.identity.v1.ResolveResponse"> & {
  * Use `create(ResolveResponseSchema)` to create a new message.
  */
 export const ResolveResponseSchema: GenMessage<ResolveResponse> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 22);
+  messageDesc(file_baton_identity_v1_identity, 24);
 
 /**
  * @generated from message baton.identity.v1.GetTrustBundleRequest
@@ -763,7 +844,7 @@ export type GetTrustBundleRequest = Message<"baton.identity.v1.GetTrustBundleReq
  * Use `create(GetTrustBundleRequestSchema)` to create a new message.
  */
 export const GetTrustBundleRequestSchema: GenMessage<GetTrustBundleRequest> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 23);
+  messageDesc(file_baton_identity_v1_identity, 25);
 
 /**
  * @generated from message baton.identity.v1.GetTrustBundleResponse
@@ -794,7 +875,8 @@ export type GetTrustBundleResponse = Message<"baton.identity.v1.GetTrustBundleRe
   refreshHintSeconds: number;
 
   /**
-   * JWKS (JSON) of the audit checkpoint keys.
+   * Audit checkpoint verifier keys in the C2SP signed-note form
+   * (`<name>+<key id hex>+<base64 key>`), one per line.
    *
    * @generated from field: string log_authorities = 5;
    */
@@ -806,7 +888,7 @@ export type GetTrustBundleResponse = Message<"baton.identity.v1.GetTrustBundleRe
  * Use `create(GetTrustBundleResponseSchema)` to create a new message.
  */
 export const GetTrustBundleResponseSchema: GenMessage<GetTrustBundleResponse> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 24);
+  messageDesc(file_baton_identity_v1_identity, 26);
 
 /**
  * @generated from message baton.identity.v1.GetAgentRequest
@@ -832,7 +914,7 @@ export type GetAgentRequest = Message<"baton.identity.v1.GetAgentRequest"> & {
  * Use `create(GetAgentRequestSchema)` to create a new message.
  */
 export const GetAgentRequestSchema: GenMessage<GetAgentRequest> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 25);
+  messageDesc(file_baton_identity_v1_identity, 27);
 
 /**
  * The delegation rules of a workflow (WorkflowPolicy fields, defaults applied).
@@ -878,7 +960,7 @@ export type DelegationPolicy = Message<"baton.identity.v1.DelegationPolicy"> & {
  * Use `create(DelegationPolicySchema)` to create a new message.
  */
 export const DelegationPolicySchema: GenMessage<DelegationPolicy> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 26);
+  messageDesc(file_baton_identity_v1_identity, 28);
 
 /**
  * @generated from message baton.identity.v1.GetAgentResponse
@@ -961,7 +1043,157 @@ export type GetAgentResponse = Message<"baton.identity.v1.GetAgentResponse"> & {
  * Use `create(GetAgentResponseSchema)` to create a new message.
  */
 export const GetAgentResponseSchema: GenMessage<GetAgentResponse> = /*@__PURE__*/
-  messageDesc(file_baton_identity_v1_identity, 27);
+  messageDesc(file_baton_identity_v1_identity, 29);
+
+/**
+ * An X.509-SVID (SPIFFE): exactly one URI SAN (the SPIFFE id), not a CA, KeyUsage
+ * digitalSignature (critical), EKU serverAuth + clientAuth, Ed25519.
+ *
+ * @generated from message baton.identity.v1.X509Svid
+ */
+export type X509Svid = Message<"baton.identity.v1.X509Svid"> & {
+  /**
+   * DER of the leaf certificate. It certifies the agent's registered Ed25519 key.
+   *
+   * @generated from field: bytes certificate = 1;
+   */
+  certificate: Uint8Array;
+
+  /**
+   * Unix seconds.
+   *
+   * @generated from field: int64 not_before = 2;
+   */
+  notBefore: bigint;
+
+  /**
+   * Unix seconds; never after the task deadline.
+   *
+   * @generated from field: int64 not_after = 3;
+   */
+  notAfter: bigint;
+
+  /**
+   * DER certificates of the identity CA(s) peers are verified against (as in
+   * GetTrustBundle).
+   *
+   * @generated from field: repeated bytes x509_authorities = 4;
+   */
+  x509Authorities: Uint8Array[];
+};
+
+/**
+ * Describes the message baton.identity.v1.X509Svid.
+ * Use `create(X509SvidSchema)` to create a new message.
+ */
+export const X509SvidSchema: GenMessage<X509Svid> = /*@__PURE__*/
+  messageDesc(file_baton_identity_v1_identity, 30);
+
+/**
+ * @generated from message baton.identity.v1.RenewSvidRequest
+ */
+export type RenewSvidRequest = Message<"baton.identity.v1.RenewSvidRequest"> & {
+};
+
+/**
+ * Describes the message baton.identity.v1.RenewSvidRequest.
+ * Use `create(RenewSvidRequestSchema)` to create a new message.
+ */
+export const RenewSvidRequestSchema: GenMessage<RenewSvidRequest> = /*@__PURE__*/
+  messageDesc(file_baton_identity_v1_identity, 31);
+
+/**
+ * @generated from message baton.identity.v1.RenewSvidResponse
+ */
+export type RenewSvidResponse = Message<"baton.identity.v1.RenewSvidResponse"> & {
+  /**
+   * @generated from field: baton.identity.v1.X509Svid svid = 1;
+   */
+  svid?: X509Svid | undefined;
+};
+
+/**
+ * Describes the message baton.identity.v1.RenewSvidResponse.
+ * Use `create(RenewSvidResponseSchema)` to create a new message.
+ */
+export const RenewSvidResponseSchema: GenMessage<RenewSvidResponse> = /*@__PURE__*/
+  messageDesc(file_baton_identity_v1_identity, 32);
+
+/**
+ * @generated from message baton.identity.v1.IssueSvidBoundTokenRequest
+ */
+export type IssueSvidBoundTokenRequest = Message<"baton.identity.v1.IssueSvidBoundTokenRequest"> & {
+  /**
+   * DER of the caller's current X.509-SVID, as this authority issued it.
+   *
+   * @generated from field: bytes certificate = 1;
+   */
+  certificate: Uint8Array;
+
+  /**
+   * Optional narrowing of the presented token's scopes.
+   *
+   * @generated from field: repeated baton.type.v1.Scope scopes = 2;
+   */
+  scopes: Scope[];
+
+  /**
+   * Optional narrowing of its resource audiences.
+   *
+   * @generated from field: repeated string audiences = 3;
+   */
+  audiences: string[];
+
+  /**
+   * Optional; never more than the presented token has left.
+   *
+   * @generated from field: uint32 requested_ttl_seconds = 4;
+   */
+  requestedTtlSeconds: number;
+};
+
+/**
+ * Describes the message baton.identity.v1.IssueSvidBoundTokenRequest.
+ * Use `create(IssueSvidBoundTokenRequestSchema)` to create a new message.
+ */
+export const IssueSvidBoundTokenRequestSchema: GenMessage<IssueSvidBoundTokenRequest> = /*@__PURE__*/
+  messageDesc(file_baton_identity_v1_identity, 33);
+
+/**
+ * @generated from message baton.identity.v1.IssueSvidBoundTokenResponse
+ */
+export type IssueSvidBoundTokenResponse = Message<"baton.identity.v1.IssueSvidBoundTokenResponse"> & {
+  /**
+   * @generated from field: string access_token = 1;
+   */
+  accessToken: string;
+
+  /**
+   * Unix seconds.
+   *
+   * @generated from field: int64 expires_at = 2;
+   */
+  expiresAt: bigint;
+
+  /**
+   * @generated from field: uint32 granted_ttl_seconds = 3;
+   */
+  grantedTtlSeconds: number;
+
+  /**
+   * base64url SHA-256 of the certificate the token is bound to.
+   *
+   * @generated from field: string certificate_thumbprint = 4;
+   */
+  certificateThumbprint: string;
+};
+
+/**
+ * Describes the message baton.identity.v1.IssueSvidBoundTokenResponse.
+ * Use `create(IssueSvidBoundTokenResponseSchema)` to create a new message.
+ */
+export const IssueSvidBoundTokenResponseSchema: GenMessage<IssueSvidBoundTokenResponse> = /*@__PURE__*/
+  messageDesc(file_baton_identity_v1_identity, 34);
 
 /**
  * @generated from enum baton.identity.v1.TaskState
@@ -1128,6 +1360,30 @@ export const IdentityService: GenService<{
     methodKind: "unary";
     input: typeof GetAgentRequestSchema;
     output: typeof GetAgentResponseSchema;
+  },
+  /**
+   * Agent (DPoP, or a token bound to its SVID over mTLS). A fresh X.509-SVID for the
+   * caller's registered key, valid at most until the task deadline. The agent SDK calls
+   * it at half the current SVID's lifetime.
+   *
+   * @generated from rpc baton.identity.v1.IdentityService.RenewSvid
+   */
+  renewSvid: {
+    methodKind: "unary";
+    input: typeof RenewSvidRequestSchema;
+    output: typeof RenewSvidResponseSchema;
+  },
+  /**
+   * Agent (DPoP). A token bound to the caller's X.509-SVID (`cnf["x5t#S256"]`, RFC 8705)
+   * for calls over mTLS: same subject, no wider scopes or audiences, no longer life than
+   * the token presented.
+   *
+   * @generated from rpc baton.identity.v1.IdentityService.IssueSvidBoundToken
+   */
+  issueSvidBoundToken: {
+    methodKind: "unary";
+    input: typeof IssueSvidBoundTokenRequestSchema;
+    output: typeof IssueSvidBoundTokenResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_baton_identity_v1_identity, 0);

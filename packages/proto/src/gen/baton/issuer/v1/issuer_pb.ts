@@ -110,7 +110,8 @@ export type IssueRequest = Message<"baton.issuer.v1.IssueRequest"> & {
   audiences: string[];
 
   /**
-   * RFC 7638 thumbprint of the holder key (`cnf.jkt`).
+   * RFC 7638 thumbprint of the holder key (`cnf.jkt`). May be empty only when
+   * `certificate_thumbprint` is set: the token is then bound to the certificate alone.
    *
    * @generated from field: string key_thumbprint = 8;
    */

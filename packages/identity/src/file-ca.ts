@@ -1,0 +1,140 @@
+/**
+ * The identity CA on disk, laid out like the issuer's signing key ring: the active CA's
+ * Ed25519 private key as `<kid>.jwk` (mode 0600) and `ca.json` (0600) with every CA
+ * certificate still trusted, its status and how long its SVIDs live. The directory is
+ * 0700; a directory or file readable by group or others is refused. Retired CAs keep
+ * only their certificate (the private key is deleted at rotation).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { exportPrivateJwk, generateKeyPair, importPrivateJwk, type KeyPair } from '@baton/core';
+import { parseCertificate } from '@baton/x509';
+import { IDENTITY_CA_DEFAULTS, createIdentityCa, newCaRecord, type CaRecord, type CaStore, type IdentityCa, type IdentityCaOptions } from './identity-ca.js';
+
+const STATE_FILE = 'ca.json';
+const KID_RE = /^[A-Za-z0-9_-]{43}$/;
+/** coverUntil grows in steps of an hour, so issuing SVIDs rarely writes the state file. */
+const COVER_SLACK_MS = 3_600_000;
+
+interface StateFile {
+  version: 1;
+  trustDomain: string;
+  active: string;
+  cas: { kid: string; status: 'active' | 'retired'; certificate: string; coverUntil: number }[];
+}
+
+/** Writes owner-only and atomically (temp file + fsync + rename): a crash never leaves half a key. */
+async function writeSecret(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const handle = await fs.open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.chmod(tmp, 0o600);
+  await fs.rename(tmp, file);
+}
+
+async function assertPrivate(p: string, kind: 'file' | 'directory'): Promise<void> {
+  const st = await fs.stat(p);
+  if ((st.mode & 0o077) !== 0) throw new Error(`CA ${kind} ${path.basename(p)} is accessible by group or others; expected mode ${kind === 'file' ? '0600' : '0700'}`);
+}
+
+const keyFile = (dir: string, kid: string): string => path.join(dir, `${kid}.jwk`);
+
+async function loadPrivate(dir: string, kid: string): Promise<KeyPair> {
+  const file = keyFile(dir, kid);
+  await assertPrivate(file, 'file');
+  const kp = importPrivateJwk(JSON.parse(await fs.readFile(file, 'utf8')));
+  // The file name is only a hint: the kid must be the key's own thumbprint.
+  if (kp.thumbprint !== kid) throw new Error('CA key file does not match its kid');
+  return kp;
+}
+
+function parseState(text: string, trustDomain: string): StateFile {
+  const s = JSON.parse(text) as StateFile;
+  if (s?.version !== 1 || typeof s.active !== 'string' || !Array.isArray(s.cas)) throw new Error('unreadable CA state');
+  if (s.trustDomain !== trustDomain) throw new Error(`CA state is for trust domain ${String(s.trustDomain)}, not ${trustDomain}`);
+  for (const c of s.cas) {
+    if (!KID_RE.test(c.kid) || !['active', 'retired'].includes(c.status) || typeof c.certificate !== 'string' || !Number.isSafeInteger(c.coverUntil)) {
+      throw new Error('unreadable CA state');
+    }
+  }
+  if (s.cas.filter((c) => c.status === 'active').length !== 1 || !s.cas.some((c) => c.kid === s.active && c.status === 'active')) throw new Error('unreadable CA state');
+  return s;
+}
+
+/**
+ * Opens (creating on first use) the identity CA kept in `dir`.
+ *
+ * One process owns a CA directory; replicas that share a trust domain must share one
+ * directory (copied while stopped) so that they publish one bundle.
+ *
+ * @example
+ * const ca = await openFileIdentityCa('/var/lib/baton/keys/ca', { trustDomain: 'baton.local' });
+ */
+export async function openFileIdentityCa(dir: string, options: IdentityCaOptions): Promise<IdentityCa> {
+  if (typeof dir !== 'string' || dir === '') throw new TypeError('openFileIdentityCa needs a directory');
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await assertPrivate(dir, 'directory');
+  const stateFile = path.join(dir, STATE_FILE);
+
+  const store: CaStore = {
+    coverSlackMs: COVER_SLACK_MS,
+    async saveActive(kp, kid) {
+      await writeSecret(keyFile(dir, kid), `${JSON.stringify({ ...exportPrivateJwk(kp), kid, alg: 'EdDSA', use: 'sig' })}\n`);
+    },
+    async saveState(records) {
+      const state: StateFile = {
+        version: 1,
+        trustDomain: options.trustDomain,
+        active: records.find((r) => r.status === 'active')!.kid,
+        cas: records.map((r) => ({ kid: r.kid, status: r.status, certificate: r.certificate.toString('base64'), coverUntil: r.coverUntil })),
+      };
+      await writeSecret(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    },
+    async dropPrivate(kid) {
+      await fs.rm(keyFile(dir, kid), { force: true });
+    },
+  };
+
+  let text: string | undefined;
+  try {
+    await assertPrivate(stateFile, 'file');
+    text = await fs.readFile(stateFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+
+  const records: CaRecord[] = [];
+  if (text === undefined) {
+    const kp = generateKeyPair();
+    const now = (options.clock ?? { now: () => Date.now() }).now();
+    const rec = newCaRecord(kp, options.trustDomain, now, (options.caTtlSeconds ?? IDENTITY_CA_DEFAULTS.caTtlSeconds) * 1000);
+    await store.saveActive(kp, rec.kid);
+    records.push(rec);
+    await store.saveState(records);
+  } else {
+    const state = parseState(text, options.trustDomain);
+    for (const c of state.cas) {
+      const certificate = Buffer.from(c.certificate, 'base64');
+      const parsed = parseCertificate(certificate);
+      const base: CaRecord = { kid: c.kid, status: c.status, certificate, notAfter: parsed.notAfter, coverUntil: c.coverUntil };
+      if (c.status === 'active') {
+        const kp = await loadPrivate(dir, c.kid);
+        // The certificate must certify the key the file holds.
+        if (!parsed.spki.equals(kp.publicKey.export({ format: 'der', type: 'spki' }))) throw new Error('CA certificate does not match its key');
+        records.push({ ...base, privateKey: kp.privateKey });
+      } else {
+        records.push(base);
+      }
+    }
+    // Leftover private keys of CAs no longer active (a crash mid-rotation) are deleted.
+    for (const name of await fs.readdir(dir)) {
+      if (name.endsWith('.jwk') && name !== `${state.active}.jwk`) await fs.rm(path.join(dir, name), { force: true });
+    }
+  }
+  return createIdentityCa(records, store, options);
+}
