@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '@baton/authority';
+import { openDatabase } from '@baton/store';
 import { cleanup, run, runChild, startAuthority, tempDir } from './testing/cli-harness.js';
 
 const cwd = tempDir();
+const PG_ADMIN = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 afterAll(() => cleanup(cwd));
 
 describe('baton authority start', () => {
@@ -60,5 +62,35 @@ describe('baton authority start', () => {
     } finally {
       cleanup(bad);
     }
+  });
+
+  it('runs on PostgreSQL with --store (the scale-out mode)', async () => {
+    const pg = tempDir();
+    const db = `cli_store_${process.pid}_${Date.now() % 100000}`;
+    const admin = await openDatabase(PG_ADMIN);
+    await admin.exec(`CREATE DATABASE ${db}`);
+    try {
+      expect((await run(['init', '--listen', '127.0.0.1:0'], { cwd: pg })).code).toBe(0);
+      const a = await startAuthority(pg, ['--store', PG_ADMIN.replace(/\/[^/]*$/, `/${db}`)]);
+      const created = await run(['workflow', 'create', 'pg-flow', '--scope', 'read:invoices', '--json', '--authority', a.address], { cwd: pg });
+      expect(created.code).toBe(0);
+      expect((await a.stop()).code).toBe(0);
+      // Nothing went to the SQLite file: the workflow lives in PostgreSQL.
+      expect(fs.existsSync(path.join(pg, '.baton', 'baton.db'))).toBe(false);
+      const rows = await openDatabase(PG_ADMIN.replace(/\/[^/]*$/, `/${db}`));
+      const wf = await rows.get<{ n: number }>("SELECT count(*)::int AS n FROM identity_workflows WHERE id = 'pg-flow'");
+      await rows.close();
+      expect(wf?.n).toBe(1);
+    } finally {
+      await admin.exec(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await admin.close();
+      cleanup(pg);
+    }
+  });
+
+  it('refuses a --store that is neither sqlite: nor postgres://', async () => {
+    const r = await runChild(['authority', 'start', '--store', 'mysql://x'], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--store must be/);
   });
 });

@@ -45,6 +45,8 @@ export async function createPostgresAuditStore(options: PostgresAuditStoreOption
   const s = quoteSchema(schemaName);
   const ownPool = !options.pool;
   const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: 8 });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  if (!options.pool) pool.on('error', () => undefined);
   const lockKey = `baton.audit:${schemaName}`;
 
   const tx = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {

@@ -69,6 +69,9 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     // Int8 (sequences, COUNT) as JS numbers; Baton's values stay far below 2^53.
     types: { getTypeParser: (oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format)) } as pg.CustomTypesConfig,
   });
+  // An idle client losing its connection (server restart, admin kill) must not crash the
+  // process: the pool drops it and the next query reconnects.
+  pool.on('error', () => undefined);
   const base = executor(pool);
   const u = new URL(url);
   u.password = '';

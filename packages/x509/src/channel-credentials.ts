@@ -72,9 +72,14 @@ export class SvidChannelCredentials extends ChannelCredentials {
     this.#pinned = options.pin ? options.source.svid : undefined;
   }
 
-  /** The SVID this channel presents (the pinned one, or the source's current one). */
-  get presented(): Svid | undefined {
+  /** The SVID this channel presents (the pinned one, or the source's current one). Private: it holds the key. */
+  #presented(): Svid | undefined {
     return this.#o.pin ? this.#pinned : this.#o.source.svid;
+  }
+
+  /** SPIFFE id this channel presents, if any. */
+  get presentedId(): string | undefined {
+    return this.#presented()?.spiffeId;
   }
 
   /** The last refused handshake, if any (cleared by a successful one). */
@@ -116,7 +121,7 @@ export class SvidChannelCredentials extends ChannelCredentials {
 
   #handshake(socket: Socket): Promise<{ socket: Socket; secure: boolean }> {
     const clock = this.#o.clock ?? systemClock;
-    const svid = this.presented;
+    const svid = this.#presented();
     const bundle = this.#o.source.bundle;
     const facts = { mode: 'client' as const, local: svid?.spiffeId };
     return new Promise((resolve, reject) => {

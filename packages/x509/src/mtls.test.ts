@@ -13,9 +13,10 @@ import { svidChannelCredentials, type SvidChannelCredentials } from './channel-c
 import { withHandshakeErrors } from './handshake-errors.js';
 import { createPeerVerifier } from './peer-verifier.js';
 import { peerOf, requireMtls } from './require-mtls.js';
-import { svidServerCredentials } from './server-credentials.js';
+import { mtlsServerCredentials, svidServerCredentials } from './server-credentials.js';
 import { createSvidSource, type MutableSvidSource, type Svid } from './svid-source.js';
-import { HOUR, TD, agentId, makeCa, makeCustomLeaf, makeSvid, svidExtensions } from './testing/pki.js';
+import { HOUR, TD, agentId, ed25519, makeCa, makeCustomLeaf, makeSvid, svidExtensions } from './testing/pki.js';
+import { createCaCertificate, issueSvid } from './issue.js';
 import { basicConstraints } from './extensions.js';
 import { svidOf } from './svid-source.js';
 import { derToPem } from './pem.js';
@@ -226,3 +227,32 @@ describe('mTLS over grpc-js with Ed25519 SVIDs', () => {
 function svidOfTwo(der: Buffer, privateKey: import('node:crypto').KeyObject): Svid {
   return { spiffeId: ALICE, certificate: der, privateKey, notBefore: 0, notAfter: Number.MAX_SAFE_INTEGER };
 }
+
+describe('a resource server with a certificate from another PKI that requires client SVIDs', () => {
+  it('accepts a client SVID over hostname-verified TLS and refuses a client without one', async () => {
+    const corpKey = ed25519();
+    const corp = { certificate: createCaCertificate({ privateKey: corpKey.privateKey, trustDomain: 'corp.example', notBeforeMs: now - HOUR, notAfterMs: now + HOUR }), privateKey: corpKey.privateKey };
+    const serverKey = ed25519();
+    const serverCert = issueSvid({ ca: corp, spiffeId: 'spiffe://corp.example/payments', publicKey: serverKey.publicKey, notBeforeMs: now - 60_000, notAfterMs: now + HOUR, dnsNames: ['localhost'] });
+    const server = createServer({ tracing: false });
+    const impl = {
+      async getChallenge(_req, ctx) {
+        return { nonce: Buffer.from(peerOf(ctx)!.spiffeId.uri) };
+      },
+    } as Partial<ServiceImpl<typeof IdentityService>> as ServiceImpl<typeof IdentityService>;
+    server.addService(IdentityService, requireMtls(IdentityService, impl, createPeerVerifier({ source: createSvidSource({ bundle: ca.bundle }) })));
+    const port = await server.listen('127.0.0.1:0', mtlsServerCredentials({ bundle: ca.bundle, certChain: derToPem(serverCert), privateKey: serverKey.privateKey }));
+    const alice = makeSvid(ca, ALICE, { notBeforeMs: now - 60_000, notAfterMs: now + HOUR }).svid;
+    const withCert = createSecureContext({ ca: derToPem(corp.certificate), cert: derToPem(alice.certificate), key: alice.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string });
+    const good = createClient(IdentityService, `localhost:${port}`, { credentials: grpc.credentials.createFromSecureContext(withCert), tracing: false, defaultDeadlineMs: 5000 });
+    const noCert = createClient(IdentityService, `localhost:${port}`, { credentials: grpc.credentials.createSsl(Buffer.from(derToPem(corp.certificate))), tracing: false, defaultDeadlineMs: 5000 });
+    try {
+      expect(Buffer.from((await good.getChallenge({})).nonce).toString()).toBe(ALICE);
+      expect(await codeOf(noCert.getChallenge({}))).toBe('ERR_PEER_CERT_INVALID');
+    } finally {
+      good.close();
+      noCert.close();
+      await server.shutdown(100);
+    }
+  });
+});

@@ -12,7 +12,9 @@
 import type { SecureContextOptions } from 'node:tls';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { derToPem } from './pem.js';
+import type { KeyObject } from 'node:crypto';
 import type { SvidSource } from './svid-source.js';
+import type { TrustBundle } from './trust-bundle.js';
 
 /** Options of {@link svidServerCredentials}. */
 export interface SvidServerOptions {
@@ -65,4 +67,40 @@ export class SvidServerCredentials extends ServerCredentials {
 export function svidServerCredentials(options: SvidServerOptions): SvidServerCredentials {
   if (!options?.source) throw new TypeError('svidServerCredentials: source required');
   return new SvidServerCredentials(options);
+}
+
+/** Options of {@link mtlsServerCredentials}. */
+export interface MtlsServerOptions {
+  /** Authorities client SVIDs must chain to (the Baton trust bundle). */
+  readonly bundle: TrustBundle;
+  /** The server's own certificate chain (PEM), e.g. from the operator's PKI. */
+  readonly certChain: string | Buffer;
+  /** Its private key (PEM or KeyObject). */
+  readonly privateKey: string | Buffer | KeyObject;
+}
+
+/**
+ * mTLS for a server whose own identity is not an SVID (a resource server with a
+ * certificate from the operator's PKI): TLS 1.3, client certificates requested and
+ * chain-checked against the Baton bundle, enforced per call by `requireMtls` exactly as
+ * with {@link svidServerCredentials}.
+ *
+ * @example
+ * const creds = mtlsServerCredentials({ bundle, certChain: fs.readFileSync('tls/chain.pem'), privateKey: fs.readFileSync('tls/key.pem') });
+ * server.addService(Payments, requireMtls(Payments, guarded, createPeerVerifier({ source: createSvidSource({ bundle }) })));
+ */
+export function mtlsServerCredentials(options: MtlsServerOptions): ServerCredentials {
+  if (!options?.bundle || !options.certChain || !options.privateKey) throw new TypeError('mtlsServerCredentials: bundle, certChain and privateKey required');
+  const pk = options.privateKey;
+  const key = typeof pk === 'string' || Buffer.isBuffer(pk) ? pk : (pk.export({ format: 'pem', type: 'pkcs8' }) as string);
+  return new StaticServerCredentials(
+    { requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3', ALPNProtocols: ['h2'] },
+    { minVersion: 'TLSv1.3', ca: options.bundle.toPem(), cert: options.certChain, key },
+  );
+}
+
+class StaticServerCredentials extends ServerCredentials {
+  override _equals(other: ServerCredentials): boolean {
+    return other === this;
+  }
 }

@@ -56,7 +56,7 @@ const BENCHES: readonly Bench[] = [
   { id: 'audit', expects: [['audit_append_vs_raw_sqlite', 'rows/s', '≥ 0.5'], ['audit_append_postgres_rows_per_s', 'rows/s', '—']], run: benchAudit },
   { id: 'audit-scale', expects: [['audit_verify_1m_s', 's', '≤ 10 s'], ['audit_proof_bytes_1m', 'bytes', '≤ 1024']], run: benchAuditScale },
   optional('revocation', 'revocation.js', 'benchRevocation', [['revocation_p99_ms_100_guards', 'ms', '≤ 100 ms']]),
-  optional('mtls', 'mtls.js', 'benchMtls', [['mtls', '—', '—']]),
+  optional('mtls', 'mtls.js', 'benchMtls', [['mtls_handshake_ms', 'ms', '—'], ['mtls_call_overhead_vs_plaintext', 'calls/s', '—']]),
 ];
 
 function parseArgs(argv: readonly string[]): { quick: boolean; fresh: boolean; only: Set<string> | undefined; out: string | undefined } {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { loadConfig, runAuthority } from '@baton/authority';
 import { isBatonError } from '@baton/core';
-import { fileError, withHint } from '../cli-error.js';
+import { UsageError, fileError, withHint } from '../cli-error.js';
 import { str, type CommandSpec } from '../command-spec.js';
 import { CONNECTION_DEFAULTS, baseDir, checkHostPort } from '../connection.js';
 
@@ -33,12 +33,24 @@ export const authorityStartCommand: CommandSpec = {
     dir: { type: 'string', value: '<path>', description: 'Baton directory holding authority.json', default: CONNECTION_DEFAULTS.dir },
     config: { type: 'string', value: '<file>', description: 'config file (overrides --dir)', default: `<dir>/${CONNECTION_DEFAULTS.configFile}` },
     listen: { type: 'string', value: '<host:port>', description: 'listen address instead of the config\'s (port 0: any free port)', default: "the config's listen" },
+    store: {
+      type: 'string',
+      value: '<url>',
+      description: 'store instead of the config\'s: sqlite:<file>, or postgres://… to run as one of several replicas sharing PostgreSQL',
+      default: "the config's store",
+    },
   },
-  examples: ['baton authority start', 'baton authority start --config /srv/baton/authority.json --json'],
+  examples: ['baton authority start', 'baton authority start --config /srv/baton/authority.json --json', 'baton authority start --store postgres://baton@db.internal/baton'],
   async run(input, { io, out }) {
     const file = path.resolve(io.cwd, str(input, 'config') ?? path.join(baseDir(input, io), CONNECTION_DEFAULTS.configFile));
     const listen = str(input, 'listen');
-    const env = listen !== undefined ? { ...io.env, BATON_LISTEN: checkHostPort(listen, '--listen') } : io.env;
+    const store = str(input, 'store');
+    if (store !== undefined && !/^(postgres(ql)?:\/\/|sqlite:)/.test(store)) throw new UsageError('--store must be sqlite:<file> or postgres://…', 'authority start');
+    const env = {
+      ...io.env,
+      ...(listen !== undefined ? { BATON_LISTEN: checkHostPort(listen, '--listen') } : {}),
+      ...(store !== undefined ? { BATON_STORE: store } : {}),
+    };
     let config;
     try {
       config = loadConfig(file, env);
