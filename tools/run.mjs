@@ -137,6 +137,10 @@ switch (command) {
     build();
     node(path.join(root, 'tools/bench/dist/soak.js'), passArgs);
     break;
+  case 'crash':
+    build();
+    node(path.join(root, 'tools/bench/dist/crash.js'), passArgs);
+    break;
   case 'fuzz':
     build();
     process.env.BATON_FUZZ_RUNS ??= '100000';

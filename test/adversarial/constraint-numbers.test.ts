@@ -5,7 +5,8 @@
  * (`1e999` is Infinity after JSON.parse), and as request attributes at the guard. A
  * non-finite or unsafe bound is refused where it enters; a negative bound is a number
  * like any other, so dropping or lowering a `min` is an escalation. Nothing is stored,
- * consumed or renewed by a refused request.
+ * consumed or renewed by a refused request. Beyond constraints: 64-bit sequence and size
+ * fields of the revocation feed and the audit log at 2^53+1 and beyond.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, type KeyPair } from '@baton/core';
@@ -13,6 +14,7 @@ import { scopeToProto } from '@baton/proto';
 import type { ConstraintSchema } from '@baton/proto/baton/type/v1/scope_pb.js';
 import { CreateWorkflowRequestSchema, IdentityService } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
+import { AuditService, QueryRequestSchema, VerifyRequestSchema } from '@baton/proto/baton/audit/v1/audit_pb.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { ed25519, jwsFromText, resign, withMember } from './support/forge.js';
 import { delegateHop, hopClaims } from './support/hops.js';
@@ -139,5 +141,27 @@ describe('numbers as request attributes at the guard (ceiling: 0 ≤ amount ≤ 
 
   it('the constraint is the ceiling the workflow set', () => {
     expect(scopeToProto(CEILING[0]!).constraints?.['amount']).toEqual({ max: 5000, min: 0 });
+  });
+});
+
+describe('2^53+1, 2^63−1 and 2^64−1 in 64-bit fields on the wire', () => {
+  it.each([2n ** 53n + 1n, 2n ** 63n - 1n, 2n ** 64n - 1n])('%s: a resume point past the store gets a reset snapshot; log positions are refused', async (v) => {
+    let first: unknown;
+    for await (const ev of s.issuer.watchRevocations({ fromSequence: v })) {
+      first = ev.event;
+      break;
+    }
+    expect(first).toMatchObject({ case: 'snapshotBegin', value: { reset: true } });
+    const size = await s.audit.size();
+    const verify = { fromSequence: 1n, toSequence: v };
+    const query = { filter: { fromSequence: v, until: 2n ** 63n - 1n }, pageSize: 4_294_967_295 };
+    expect({
+      inclusion: await outcomeOf(s.audit.client.getInclusionProof({ sequence: v, treeSize: v })),
+      inclusionInSmallTree: await outcomeOf(s.audit.client.getInclusionProof({ sequence: 1n, treeSize: v })),
+      consistency: await outcomeOf(s.audit.client.getConsistencyProof({ firstSize: 1n, secondSize: v })),
+      verify: await outcomeOf(s.audit.client.verify(verify, { metadata: s.audit.keyProof(s.audit.operator, AuditService.method.verify, VerifyRequestSchema, verify) })),
+      query: await outcomeOf(s.audit.client.query(query, { metadata: s.audit.keyProof(s.audit.operator, AuditService.method.query, QueryRequestSchema, query) })),
+    }).toEqual({ inclusion: 'ERR_INVALID_ARGUMENT', inclusionInSmallTree: 'ERR_INVALID_ARGUMENT', consistency: 'ERR_INVALID_ARGUMENT', verify: 'ERR_INVALID_ARGUMENT', query: 'ERR_INVALID_ARGUMENT' });
+    expect(await s.audit.size()).toBe(size);
   });
 });

@@ -1,38 +1,31 @@
 /**
  * A zero-length message to every RPC of every service (identity, issuer, delegation,
- * audit, a guarded resource, and health and reflection on each server), sent raw. An
+ * audit, anomaly, a guarded resource, and health and reflection on each server), sent raw. An
  * empty protobuf message is every field at its default, so each handler sees the most
  * degenerate request it can get: each answers at once with a success or a coded Baton
  * error — never ERR_INTERNAL, never a crash, never a hang — and nothing is written.
  */
-import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Health } from '@baton/proto/grpc/health/v1/health_pb.js';
-import { startAuditStack, type AuditStack } from './support/audit-stack.js';
 import { outcomeOf } from './support/outcome.js';
-import { methodsOf, rawCall, rawClient, type RawOutcome } from './support/raw-call.js';
-import { reachableServices } from './support/services.js';
+import { methodsOf, rawCall, rawClients, type RawOutcome } from './support/raw-call.js';
+import { reachableServices, serversOf } from './support/services.js';
 import { startStack, type Stack, type StoreState } from './support/stack.js';
 
 let s: Stack;
-let audit: AuditStack;
 let before: StoreState;
 let auditSize: number;
-const clients = new Map<string, grpc.Client>();
-const client = (address: string): grpc.Client => {
-  let c = clients.get(address);
-  if (!c) clients.set(address, (c = rawClient(address)));
-  return c;
-};
+const clients = rawClients();
+const client = (address: string) => clients.get(address);
 
 beforeAll(async () => {
-  [s, audit] = await Promise.all([startStack(), startAuditStack()]);
+  s = await startStack();
   before = await s.state();
-  auditSize = await audit.size();
+  auditSize = await s.audit.size();
 });
 afterAll(async () => {
-  for (const c of clients.values()) c.close();
-  await Promise.all([s?.close(), audit?.close()]);
+  clients.close();
+  await s?.close();
 });
 
 // Methods for which an empty request is a complete, valid request that needs no credentials.
@@ -56,7 +49,7 @@ const VALID_WHEN_EMPTY = new Set([
 describe('zero-length messages', () => {
   it('every RPC of every service answers promptly: success where an empty request is valid, else a coded error', async () => {
     const results: RawOutcome[] = [];
-    for (const { service, address } of reachableServices(s, audit)) {
+    for (const { service, address } of reachableServices(s)) {
       for (const { path, kind } of methodsOf(service)) results.push(await rawCall(client(address), path, kind, Buffer.alloc(0)));
     }
     expect(results.length).toBeGreaterThanOrEqual(40);
@@ -77,8 +70,8 @@ describe('zero-length messages', () => {
 
   it('changed nothing, and every server still serves', async () => {
     expect(await s.state()).toEqual(before);
-    expect(await audit.size()).toBe(auditSize);
-    for (const address of new Set([s.address, s.delegationAddress, audit.address, s.paymentsAddress])) {
+    expect(await s.audit.size()).toBe(auditSize);
+    for (const address of serversOf(s)) {
       const [check] = methodsOf(Health);
       expect(await rawCall(client(address), check!.path, 'unary', Buffer.alloc(0))).toMatchObject({ status: 0 });
     }

@@ -5,45 +5,38 @@
  * with ERR_METADATA_TOO_LARGE, or, past what HTTP/2 itself accepts, the stream is reset
  * while the connection keeps serving. Nothing is written and every server stays healthy.
  */
-import type * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@baton/proto';
 import { IdentityService } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { Health } from '@baton/proto/grpc/health/v1/health_pb.js';
-import { startAuditStack, type AuditStack } from './support/audit-stack.js';
 import { outcomeOf } from './support/outcome.js';
-import { methodsOf, rawCall, rawClient, type RawOutcome } from './support/raw-call.js';
-import { reachableServices } from './support/services.js';
+import { methodsOf, rawCall, rawClients, type RawOutcome } from './support/raw-call.js';
+import { reachableServices, serversOf } from './support/services.js';
 import { startStack, type Stack, type StoreState } from './support/stack.js';
 
 const TEN_MB = Buffer.alloc(10 * 1024 * 1024, 0x0a);
 const RESOURCE_EXHAUSTED = 8;
 
 let s: Stack;
-let audit: AuditStack;
 let before: StoreState;
 let auditSize: number;
-const clients = new Map<string, grpc.Client>();
-const client = (address: string): grpc.Client => {
-  let c = clients.get(address);
-  if (!c) clients.set(address, (c = rawClient(address)));
-  return c;
-};
+const clients = rawClients();
+const client = (address: string) => clients.get(address);
 
 beforeAll(async () => {
-  [s, audit] = await Promise.all([startStack(), startAuditStack()]);
+  s = await startStack();
   before = await s.state();
-  auditSize = await audit.size();
+  auditSize = await s.audit.size();
 });
 afterAll(async () => {
-  for (const c of clients.values()) c.close();
-  await Promise.all([s?.close(), audit?.close()]);
+  clients.close();
+  await s?.close();
 });
 
 describe('10 MB messages', () => {
   it('every RPC of every service refuses one with RESOURCE_EXHAUSTED', async () => {
     const results: RawOutcome[] = [];
-    for (const { service, address } of reachableServices(s, audit)) {
+    for (const { service, address } of reachableServices(s)) {
       for (const { path, kind } of methodsOf(service)) results.push(await rawCall(client(address), path, kind, TEN_MB));
     }
     expect(results.length).toBeGreaterThanOrEqual(40);
@@ -84,9 +77,9 @@ describe('oversized metadata', () => {
 describe('afterwards', () => {
   it('nothing was written and every server is healthy and serving', async () => {
     expect(await s.state()).toEqual(before);
-    expect(await audit.size()).toBe(auditSize);
+    expect(await s.audit.size()).toBe(auditSize);
     const [check] = methodsOf(Health);
-    for (const address of new Set([s.address, s.delegationAddress, audit.address, s.paymentsAddress])) {
+    for (const address of serversOf(s)) {
       expect(await rawCall(client(address), check!.path, 'unary', Buffer.alloc(0))).toMatchObject({ status: 0 });
     }
     expect(await outcomeOf(s.approve(await s.agent()))).toBe('OK');

@@ -12,32 +12,31 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson, createProof, isBatonError } from '@baton/core';
+import { canonicalJson, createProof, generateKeyPair, isBatonError } from '@baton/core';
 import { loadConfig } from '@baton/authority';
 import { MetadataKey, scopeToProto } from '@baton/proto';
 import { AppendRequestSchema, AppendResult_Status, AuditService, QueryRequestSchema } from '@baton/proto/baton/audit/v1/audit_pb.js';
 import { PaymentsService } from '@baton/proto/baton/demo/v1/payments_pb.js';
-import { CreateWorkflowRequestSchema, IdentityService } from '@baton/proto/baton/identity/v1/identity_pb.js';
-import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
+import { AddOrchestratorRequestSchema, CreateWorkflowRequestSchema, IdentityService } from '@baton/proto/baton/identity/v1/identity_pb.js';
+import { IssuerService, RevocationLevel, RevocationReason, RevokeRequestSchema } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
 import { appendMember, ed25519, jwsFromText, segmentsOf } from './support/forge.js';
 import { delegateHop, hopClaims } from './support/hops.js';
 import { outcomeOf, prototypeKeys } from './support/outcome.js';
-import { startAuditStack, type AuditStack } from './support/audit-stack.js';
+import { mintLaunchToken, registerRequest } from './support/provision.js';
 import { CEILING, startStack, type Stack, type TestAgent } from './support/stack.js';
 
 const KEYS = ['__proto__', 'constructor', 'prototype'] as const;
 const pristine = prototypeKeys();
 
 let s: Stack;
-let audit: AuditStack;
 let victim: TestAgent;
 
 beforeAll(async () => {
-  [s, audit] = await Promise.all([startStack(), startAuditStack()]);
+  s = await startStack();
   victim = await s.agent();
 });
 afterAll(async () => {
-  await Promise.all([s?.close(), audit?.close()]);
+  await s?.close();
 });
 afterEach(() => {
   expect(prototypeKeys()).toEqual(pristine);
@@ -72,6 +71,27 @@ describe('prototype keys in structured scopes on the wire (protobuf map keys)', 
     const weird = { action: 'constructor', resource: '__proto__', id: 'prototype' };
     expect(await outcomeOf(s.launchToken({ scopes: [weird] }))).toBe('ERR_SCOPE_ESCALATION');
     expect(await s.state()).toEqual(before);
+  });
+});
+
+describe('prototype words as ids, end to end', () => {
+  it('a workflow "constructor", orchestrator "prototype" and task "hasOwnProperty" are plain ids: served, revoked, and never confused with others', async () => {
+    const orchestrator = generateKeyPair();
+    const wf = { id: 'constructor', policy: { scopeCeiling: CEILING.map(scopeToProto), audiences: ['payments'] } };
+    await s.identity.createWorkflow(wf, { metadata: s.keyProof(s.operator, IdentityService.method.createWorkflow, CreateWorkflowRequestSchema, wf) });
+    const orch = { id: 'prototype', publicKey: orchestrator.rawPublicKey, workflowIds: ['constructor'] };
+    await s.identity.addOrchestrator(orch, { metadata: s.keyProof(s.operator, IdentityService.method.addOrchestrator, AddOrchestratorRequestSchema, orch) });
+    const key = generateKeyPair();
+    const lt = await mintLaunchToken(s.identity, orchestrator, { workflowId: 'constructor', taskId: 'hasOwnProperty' });
+    const res = await s.identity.register(await registerRequest(s.identity, lt, key, { name: 'tostring' }));
+    const odd = { key, token: res.accessToken };
+    expect(res.spiffeId).toMatch(/\/agent\/prototype\/hasOwnProperty\//);
+    expect(await outcomeOf(s.approve(odd))).toBe('OK');
+    const revoke = { level: RevocationLevel.WORKFLOW, target: 'constructor', reason: RevocationReason.MANUAL };
+    await s.issuer.revoke(revoke, { metadata: s.keyProof(s.operator, IssuerService.method.revoke, RevokeRequestSchema, revoke) });
+    await expect.poll(() => outcomeOf(s.approve(odd)), { timeout: 15_000 }).toBe('ERR_TOKEN_REVOKED');
+    // Everyone else is untouched.
+    expect(await outcomeOf(s.approve(victim))).toBe('OK');
   });
 });
 
@@ -149,19 +169,19 @@ describe('prototype keys in audit event attributes (AuditService over gRPC)', ()
   });
 
   it('a __proto__ attribute rejects only its own event; constructor and prototype are dropped as not allowlisted', async () => {
-    const sizeBefore = await audit.size();
+    const sizeBefore = await s.audit.size();
     const events = [event({ method: 'Renew' }), event({ ['__proto__']: 'x' }), event({ constructor: 'x', prototype: 'y', method: 'Issue' })];
     expect(Object.keys(events[1]!.attributes)).toEqual(['__proto__']);
     const req = { events };
-    const res = await audit.client.append(req, { metadata: audit.keyProof(audit.source, AuditService.method.append, AppendRequestSchema, req) });
+    const res = await s.audit.client.append(req, { metadata: s.audit.keyProof(s.audit.source, AuditService.method.append, AppendRequestSchema, req) });
     expect(res.results.map((r) => [r.status, r.code])).toEqual([
       [AppendResult_Status.ACCEPTED, ''],
       [AppendResult_Status.REJECTED, 'ERR_AUDIT_EVENT_INVALID'],
       [AppendResult_Status.ACCEPTED, ''],
     ]);
-    expect(await audit.size()).toBe(sizeBefore + 2);
+    expect(await s.audit.size()).toBe(sizeBefore + 2);
     const q = { filter: { fromSequence: BigInt(sizeBefore + 1) }, pageSize: 10 };
-    const stored = await audit.client.query(q, { metadata: audit.keyProof(audit.operator, AuditService.method.query, QueryRequestSchema, q) });
+    const stored = await s.audit.client.query(q, { metadata: s.audit.keyProof(s.audit.operator, AuditService.method.query, QueryRequestSchema, q) });
     expect(stored.entries.map((e) => Object.keys(e.event?.attributes ?? {}))).toEqual([['method'], ['method']]);
   });
 });

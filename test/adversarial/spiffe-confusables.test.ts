@@ -142,7 +142,7 @@ describe('case is identity, never folded', () => {
     expect(await outcomeOf(s.approve(lower))).toBe('OK');
     expect(await outcomeOf(s.approve(upper))).toBe('OK');
     await revoke(RevocationLevel.TASK, `${ORCHESTRATION}/pay`);
-    await expect.poll(() => outcomeOf(s.approve(lower))).toBe('ERR_TOKEN_REVOKED');
+    await expect.poll(() => outcomeOf(s.approve(lower)), { timeout: 15_000 }).toBe('ERR_TOKEN_REVOKED');
     expect(await outcomeOf(s.approve(upper))).toBe('OK');
   });
 
@@ -159,7 +159,7 @@ describe('case is identity, never folded', () => {
     const probe = await s.agent();
     await revoke(RevocationLevel.AGENT, probe.spiffeId);
     // Once the feed delivered the later entry, it has delivered the earlier one too.
-    await expect.poll(() => outcomeOf(s.approve(probe))).toBe('ERR_TOKEN_REVOKED');
+    await expect.poll(() => outcomeOf(s.approve(probe)), { timeout: 15_000 }).toBe('ERR_TOKEN_REVOKED');
     expect(await outcomeOf(s.approve(a))).toBe('OK');
   });
 });

@@ -24,6 +24,21 @@ export function rawClient(address: string): grpc.Client {
   return new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1 });
 }
 
+/** One raw client per address, created on first use. */
+export function rawClients(): { get(address: string): grpc.Client; close(): void } {
+  const clients = new Map<string, grpc.Client>();
+  return {
+    get(address) {
+      let c = clients.get(address);
+      if (!c) clients.set(address, (c = rawClient(address)));
+      return c;
+    },
+    close() {
+      for (const c of clients.values()) c.close();
+    },
+  };
+}
+
 /** Every method path of a service with its kind. */
 export function methodsOf(service: DescService): { path: string; kind: string }[] {
   return service.methods.map((m) => ({ path: `/${service.typeName}/${m.name}`, kind: m.methodKind }));

@@ -1,9 +1,9 @@
 /**
  * The system under attack, on real sockets: the authority (`startAuthority`, the same
- * code `baton-authority` runs) with identity and issuer over gRPC, the delegation service
- * (the authority's own when it hosts one, else composed beside it exactly as the
- * authority composes services: own gRPC server, trusted service key, guard with a chain
- * verifier), and a guarded payments resource server. Everything audits into one list.
+ * code `baton-authority` runs) hosting identity, issuer, delegation, audit and anomaly
+ * over gRPC, and a guarded payments resource server (chain verifier, revocation feed)
+ * whose key may append to the audit log. The services and the guard emit their audit
+ * records into one list, so tests see the precise reasons.
  * The test owns the data directory, so it can also read the store and the signing key —
  * which lets attacks be replayed "as if the signer were fooled".
  */
@@ -12,15 +12,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DescMessage, DescMethod, MessageInitShape } from '@bufbuild/protobuf';
 import { generateKeyPair, importPrivateJwk, type AuditRecord, type AuditSink, type KeyPair } from '@baton/core';
-import { resolveConfig, serviceKey, startAuthority, type Authority, type AuthorityConfig } from '@baton/authority';
-import { chainVerifier, createDelegation, resolveFromIssuer, type Delegation } from '@baton/delegation';
+import { resolveConfig, startAuthority, type Authority, type AuthorityConfig } from '@baton/authority';
+import { chainVerifier, resolveFromIssuer } from '@baton/delegation';
 import { auditDecisions, createGuard, createRevocationFeed, decisionOf, dpopMetadata, guardGrpcService, jwksFromIssuer } from '@baton/guard';
-import { createClient, createServer, type BatonServer, type Client } from '@baton/proto';
+import { createClient, createServer, type Client } from '@baton/proto';
 import { DelegationService } from '@baton/proto/baton/delegation/v1/delegation_pb.js';
 import { PaymentsService } from '@baton/proto/baton/demo/v1/payments_pb.js';
 import { IdentityService, type CreateLaunchTokenRequestSchema, type RegisterRequestSchema, type RegisterResponse } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
 import { openDatabase, type SqlDatabase } from '@baton/store';
+import { auditAt, type AuditAccess } from './audit-access.js';
 import { AUDIENCE, keyProof, mintLaunchToken, provision, registerRequest } from './provision.js';
 
 export { AUDIENCE, CEILING, ORCHESTRATION, PRINCIPAL, WORKFLOW } from './provision.js';
@@ -41,8 +42,6 @@ export interface Stack {
   readonly address: string;
   readonly paymentsAddress: string;
   readonly delegationAddress: string;
-  /** True when the authority hosts delegation itself (else it is composed beside it). */
-  readonly delegationHosted: boolean;
   readonly identity: Client<typeof IdentityService>;
   readonly issuer: Client<typeof IssuerService>;
   readonly delegation: Client<typeof DelegationService>;
@@ -51,6 +50,8 @@ export interface Stack {
   readonly orchestrator: KeyPair;
   /** Every audit record the services and the payments guard emitted. */
   readonly records: AuditRecord[];
+  /** The AuditService (the authority's when hosted), with a resource key allowed to append. */
+  readonly audit: AuditAccess;
   /** `baton-proof` metadata over the exact bytes of `request`. */
   keyProof<M extends DescMessage>(key: KeyPair, method: DescMethod, schema: M, request: MessageInitShape<M>): Record<string, string>;
   /** `authorization: DPoP` + `dpop` metadata for one call. */
@@ -72,11 +73,19 @@ export async function startStack(): Promise<Stack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-adv-'));
   const operator = generateKeyPair();
   const orchestrator = generateKeyPair();
+  const resource = generateKeyPair();
   const records: AuditRecord[] = [];
   const sink: AuditSink = { emit: async (r) => void records.push(r) };
-  const config = resolveConfig({ dataDir: dir, listen: '127.0.0.1:0', operators: [{ id: 'adv-operator', jwk: operator.publicJwk }] }, dir, {});
+  const config = resolveConfig(
+    { dataDir: dir, listen: '127.0.0.1:0', operators: [{ id: 'adv-operator', jwk: operator.publicJwk }], resources: [{ id: AUDIENCE, jwk: resource.publicJwk }] },
+    dir,
+    {},
+  );
   const authority: Authority = await startAuthority(config, { audit: sink });
   const closers: (() => unknown)[] = [() => authority.close()];
+  for (const needed of ['identity', 'issuer', 'delegation', 'audit'] as const) {
+    if (!authority.services.includes(needed)) throw new TypeError(`startStack: the authority does not host ${needed}`);
+  }
   const track = <C extends { close(): void }>(c: C): C => {
     closers.push(() => c.close());
     return c;
@@ -84,35 +93,21 @@ export async function startStack(): Promise<Stack> {
   const identity = track(createClient(IdentityService, authority.address, { tracing: false }));
   const issuer = track(createClient(IssuerService, authority.address, { tracing: false }));
   const keys = jwksFromIssuer(issuer);
-  const feeds = [createRevocationFeed({ client: issuer }), createRevocationFeed({ client: issuer })];
-  for (const f of feeds) closers.push(() => f.close());
-  await Promise.all([keys.ready(), ...feeds.map((f) => f.ready(10_000))]);
-  const chain = chainVerifier({ resolve: resolveFromIssuer(issuer) });
+  const feed = createRevocationFeed({ client: issuer });
+  closers.push(() => feed.close());
+  await Promise.all([keys.ready(), feed.ready(10_000)]);
   const db: SqlDatabase = await openDatabase(config.store);
   closers.push(() => db.close());
 
-  // Delegation: the authority's, or composed exactly as the authority would.
-  const delegationHosted = authority.services.includes('delegation');
-  let delegationAddress = authority.address;
-  if (!delegationHosted) {
-    const dl: Delegation = await createDelegation({
-      db,
-      issuer: config.issuer,
-      issuerClient: issuer,
-      identityClient: identity,
-      serviceKey: serviceKey(config, 'delegation'),
-      guard: createGuard({ audience: config.issuer, issuer: config.issuer, keys, revocation: feeds[0]!, chain }),
-      audit: sink,
-      pruneIntervalMs: 0,
-    });
-    const server: BatonServer = createServer({ tracing: false });
-    server.addService(DelegationService, dl.service);
-    delegationAddress = `127.0.0.1:${await server.listen('127.0.0.1:0')}`;
-    closers.push(() => dl.close(), () => server.shutdown(0));
-  }
-
-  // A resource server guarding payments, auditing every decision.
-  const guard = createGuard({ audience: AUDIENCE, issuer: config.issuer, keys, revocation: feeds[1]!, chain, onDecision: auditDecisions(sink, { source: 'guard:payments' }) });
+  // A resource server guarding payments, verifying chains, auditing every decision.
+  const guard = createGuard({
+    audience: AUDIENCE,
+    issuer: config.issuer,
+    keys,
+    revocation: feed,
+    chain: chainVerifier({ resolve: resolveFromIssuer(issuer) }),
+    onDecision: auditDecisions(sink, { source: 'guard:payments' }),
+  });
   const payServer = createServer({ tracing: false });
   payServer.addService(
     PaymentsService,
@@ -143,7 +138,9 @@ export async function startStack(): Promise<Stack> {
   );
   const paymentsAddress = `127.0.0.1:${await payServer.listen('127.0.0.1:0')}`;
   closers.push(() => payServer.shutdown(0));
-  const delegation = track(createClient(DelegationService, delegationAddress, { tracing: false }));
+  const audit = auditAt(authority.address, resource, operator);
+  closers.push(() => audit.close());
+  const delegation = track(createClient(DelegationService, authority.address, { tracing: false }));
   const payments = track(createClient(PaymentsService, paymentsAddress, { tracing: false }));
 
   await provision(identity, operator, orchestrator);
@@ -152,8 +149,7 @@ export async function startStack(): Promise<Stack> {
     config,
     address: authority.address,
     paymentsAddress,
-    delegationAddress,
-    delegationHosted,
+    delegationAddress: authority.address,
     identity,
     issuer,
     delegation,
@@ -161,6 +157,7 @@ export async function startStack(): Promise<Stack> {
     operator,
     orchestrator,
     records,
+    audit,
     keyProof,
     dpop: (key, token, method) => dpopMetadata(key, token, method),
     launchToken: (over = {}) => mintLaunchToken(identity, orchestrator, over),

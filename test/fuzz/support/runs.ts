@@ -1,13 +1,13 @@
 /**
  * How hard the fuzz properties run. `BATON_FUZZ_RUNS` sets the runs of a standard
- * property (default 120: the seed set that `npm test` runs in about ten seconds);
+ * property (default 80: the seed set that `npm test` runs in about ten seconds);
  * `npm run fuzz` sets it to 100 000. `BATON_FUZZ_SEED` replays a reported failure.
  */
 import type fc from 'fast-check';
 
 const fromEnv = Number(process.env['BATON_FUZZ_RUNS'] ?? '');
 /** Runs of a standard property. */
-export const RUNS = Number.isSafeInteger(fromEnv) && fromEnv > 0 ? fromEnv : 120;
+export const RUNS = Number.isSafeInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
 const seed = Number(process.env['BATON_FUZZ_SEED'] ?? '');
 
 /**

@@ -1,37 +1,27 @@
 /**
- * A real authority in this process for the benchmarks: identity, issuer, delegation and
- * audit services on one gRPC server on 127.0.0.1 (port 0), reaching each other only
- * through gRPC clients as the authority app composes them, over a temporary SQLite file.
- * Audit is durable: every service emits through one audit client (fsynced spool) that
- * ships to the AuditService, whose log is SQLite with `synchronous = FULL`.
+ * A real authority in this process for the benchmarks: `startAuthority` of
+ * @baton/authority (identity, issuer, delegation, anomaly and audit services on one gRPC
+ * server on 127.0.0.1, talking to each other over gRPC, one SQLite store) from a config
+ * in a temporary data directory, plus an operator and an orchestrator that set up a
+ * workflow and mint launch tokens.
+ *
+ * Audit is durable: the services emit through one audit client whose `emit` resolves
+ * once the event is fsynced to its spool and which ships to the authority's own
+ * AuditService (SQLite log, synchronous FULL). The app would open one such client per
+ * service; a single shared one is used here so a benchmark can wait until every event
+ * has reached the log (`auditClient.drain()`).
  */
-import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import { Agent, createAgent } from '@baton/agent';
-import {
-  AUDIT_CLIENT_DEFAULTS,
-  createAuditClient,
-  createAuditLog,
-  createAuditService,
-  createNoteSigner,
-  createSanitizer,
-  createSqliteAuditStore,
-  grpcAuditTransport,
-  keyProofAuthorizer,
-  type AuditClient,
-  type AuditLog,
-} from '@baton/audit';
-import { ReplayCache, generateKeyPair, parseScope, type AuditSink, type KeyPair, type Scope } from '@baton/core';
-import { chainVerifier, createDelegation, resolveFromIssuer, type Delegation } from '@baton/delegation';
-import { createGuard, createRevocationFeed, jwksFromIssuer, keyProofMetadata, type RevocationFeed } from '@baton/guard';
-import { createIdentity, type Identity } from '@baton/identity';
-import { createIssuer, memoryKeyRing, type Issuer } from '@baton/issuer';
-import { createClient, createServer, scopeToProto, type BatonServer, type Client } from '@baton/proto';
-import { AuditService } from '@baton/proto/baton/audit/v1/audit_pb.js';
-import { DelegationService } from '@baton/proto/baton/delegation/v1/delegation_pb.js';
+import { createAuditClient, grpcAuditTransport, type AuditClient } from '@baton/audit';
+import { resolveConfig, serviceKey, startAuthority, type Authority } from '@baton/authority';
+import { generateKeyPair, noopAuditSink, parseScope, type KeyPair, type Scope } from '@baton/core';
+import { keyProofMetadata } from '@baton/guard';
+import { createClient, scopeToProto, type Client } from '@baton/proto';
 import {
   AddOrchestratorRequestSchema,
   CreateLaunchTokenRequestSchema,
@@ -39,7 +29,6 @@ import {
   IdentityService,
 } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
-import { openDatabase, type SqlDatabase } from '@baton/store';
 
 export const TRUST_DOMAIN = 'baton.local';
 export const ISSUER = 'spiffe://baton.local/authority';
@@ -59,17 +48,14 @@ export interface BenchAuthorityOptions {
   readonly audit?: boolean;
   /** Renewals per token lineage (workflow policy). Default 1000 (the issuer's ceiling). */
   readonly maxRenewals?: number;
-  /** SQLite durability of the authority's store. Default `FULL` (the store's default); `NORMAL` only for diagnosis. */
-  readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
 /** The running authority and what the benchmarks need from it. */
 export interface BenchAuthority {
-  /** `127.0.0.1:<port>`: identity, issuer, delegation (and audit) services. */
+  /** `127.0.0.1:<port>`: every service of the authority. */
   readonly address: string;
   readonly issuerClient: Client<typeof IssuerService>;
-  /** The audit log behind the AuditService (undefined without audit). */
-  readonly auditLog: AuditLog | undefined;
+  /** The durable audit client every service emits through (undefined without audit). */
   readonly auditClient: AuditClient | undefined;
   /** A one-time launch token for a new task (orchestrator call, outside any timing). */
   launchToken(task: string): Promise<string>;
@@ -90,6 +76,18 @@ async function keyCall<I extends DescMessage, O>(
   return call(request, { metadata: keyProofMetadata(keyPair, method, bytes) });
 }
 
+/** A port free on 127.0.0.1 right now (the audit client must know the address before the authority starts). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 /** A fresh authority; `close()` stops everything and removes its files. */
 export async function startBenchAuthority(options: BenchAuthorityOptions = {}): Promise<BenchAuthority> {
   const withAudit = options.audit ?? true;
@@ -101,101 +99,39 @@ export async function startBenchAuthority(options: BenchAuthorityOptions = {}): 
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const db: SqlDatabase = await openDatabase(`sqlite:${path.join(dir, 'baton.db')}`, options.synchronous ? { synchronous: options.synchronous } : {});
-    closers.push(() => db.close());
     const operatorKey = generateKeyPair();
     const orchestratorKey = generateKeyPair();
-    const identityKey = generateKeyPair();
-    const delegationKey = generateKeyPair();
-    const auditSourceKey = generateKeyPair();
-    const operators = new Map([[operatorKey.thumbprint, 'bench-operator']]);
+    const address = `127.0.0.1:${await freePort()}`;
+    const config = resolveConfig(
+      {
+        dataDir: '.',
+        listen: address,
+        services: withAudit ? ['identity', 'issuer', 'delegation', 'anomaly', 'audit'] : ['identity', 'issuer', 'delegation', 'anomaly'],
+        operators: [{ id: 'bench-operator', jwk: operatorKey.publicJwk }],
+      },
+      dir,
+      {}, // no environment overrides
+    );
 
-    const server: BatonServer = createServer({
-      onInternalError: (err, ctx) => process.stderr.write(`[bench authority] internal error in ${ctx.method}: ${(err as Error)?.stack ?? String(err)}\n`),
-    });
-    closers.push(() => server.shutdown(0));
-    const port = await server.listen('127.0.0.1:0');
-    const address = `127.0.0.1:${port}`;
-
-    let auditLog: AuditLog | undefined;
     let auditClient: AuditClient | undefined;
     if (withAudit) {
-      const store = await createSqliteAuditStore({ path: path.join(dir, 'audit.db') });
-      closers.push(() => store.close());
-      const origin = 'baton.local/audit';
-      auditLog = createAuditLog({ store, signer: createNoteSigner(origin, generateKeyPair()), origin, sanitizer: createSanitizer({ key: randomBytes(32) }) });
-      const log = auditLog;
-      closers.push(() => log.close());
-      server.addService(
-        AuditService,
-        createAuditService(auditLog, {
-          authorizeAppend: keyProofAuthorizer({ isAllowed: (jkt) => jkt === auditSourceKey.thumbprint, replayCache: new ReplayCache({ maxEntries: 100_000 }) }),
-        }),
-      );
+      // The issuer's service key is one of the log's writers.
       auditClient = await createAuditClient({
-        transport: grpcAuditTransport({ target: address, keyPair: auditSourceKey }),
-        spoolDir: path.join(dir, 'spool'),
+        transport: grpcAuditTransport({ target: address, keyPair: serviceKey(config, 'issuer') }),
+        spoolDir: path.join(dir, 'bench-spool'),
         source: 'authority',
-        maxBatch: AUDIT_CLIENT_DEFAULTS.maxBatch,
+        onAlarm: (a) => process.stderr.write(`[bench authority audit] ${a.kind}: ${a.detail}\n`),
       });
       const client = auditClient;
       closers.push(() => client.close());
     }
-    const audit: AuditSink | undefined = auditClient;
-
-    const issuer: Issuer = await createIssuer({
-      db,
-      keyRing: memoryKeyRing(),
-      issuer: ISSUER,
-      trustDomain: TRUST_DOMAIN,
-      operators,
-      services: new Map([
-        [identityKey.thumbprint, 'identity' as const],
-        [delegationKey.thumbprint, 'delegation' as const],
-      ]),
-      ...(audit ? { audit } : {}),
-    });
-    closers.push(() => issuer.close());
-    server.addService(IssuerService, issuer.service);
+    const authority: Authority = await startAuthority(config, { audit: auditClient ?? noopAuditSink });
+    closers.push(() => authority.close());
 
     const issuerClient = createClient(IssuerService, address);
     closers.push(() => issuerClient.close());
-    const feed: RevocationFeed = createRevocationFeed({ client: issuerClient });
-    closers.push(() => feed.close());
-    const identity: Identity = await createIdentity({
-      db,
-      trustDomain: TRUST_DOMAIN,
-      issuer: ISSUER,
-      issuerClient,
-      serviceKey: identityKey,
-      operators,
-      services: new Map([[delegationKey.thumbprint, 'delegation']]),
-      guard: createGuard({ audience: ISSUER, issuer: ISSUER, keys: jwksFromIssuer(issuerClient), revocation: feed }),
-      ...(audit ? { audit } : {}),
-    });
-    closers.push(() => identity.close());
-    server.addService(IdentityService, identity.service);
-
     const identityClient = createClient(IdentityService, address);
     closers.push(() => identityClient.close());
-    const delegation: Delegation = await createDelegation({
-      db,
-      issuer: ISSUER,
-      issuerClient,
-      identityClient,
-      serviceKey: delegationKey,
-      guard: createGuard({
-        audience: ISSUER,
-        issuer: ISSUER,
-        keys: jwksFromIssuer(issuerClient),
-        revocation: feed,
-        chain: chainVerifier({ resolve: resolveFromIssuer(issuerClient) }),
-      }),
-      ...(audit ? { audit } : {}),
-    });
-    closers.push(() => delegation.close());
-    server.addService(DelegationService, delegation.service);
-    await feed.ready(10_000);
 
     await keyCall(operatorKey, CreateWorkflowRequestSchema, '/baton.identity.v1.IdentityService/CreateWorkflow', {
       id: WORKFLOW,
@@ -234,7 +170,6 @@ export async function startBenchAuthority(options: BenchAuthorityOptions = {}): 
     return {
       address,
       issuerClient,
-      auditLog,
       auditClient,
       launchToken,
       async agent(task, token) {

@@ -2,14 +2,15 @@
  * Issuance over gRPC with durable audit, against a bare grpc-js unary echo in the same
  * run (DESIGN §10, issue 2 numbers).
  *
- * - Throughput: `Renew` round trips per second by registered agents (agent SDK →
- *   IssuerService over a real socket: DPoP check, renewal transaction on SQLite, new
- *   signed token, `token.renewed` made durable in the audit client's fsynced spool
- *   before the reply), with `concurrency` agents in flight. The clock stops only once
- *   the audit client has shipped every event of the run into the audit log (SQLite,
- *   synchronous FULL), so the figure is the sustainable rate, audit included.
- *   Reference: echo round trips per second at the same concurrency, carrying a payload
- *   the size of the token.
+ * - Throughput: `Renew` round trips per second by registered agents (agent SDK → the
+ *   real authority's IssuerService over a real socket: DPoP check, renewal transaction
+ *   on SQLite, new signed token, `token.renewed` made durable in the audit client's
+ *   fsynced spool before the reply), with `concurrency` agents in flight. Each window's
+ *   clock stops only once the audit client has shipped every event of the window into
+ *   the audit log (SQLite, synchronous FULL), so the figure is the sustainable rate,
+ *   audit included. Reference: echo round trips per second at the same concurrency,
+ *   carrying a payload the size of the token, in windows alternating with the renewal
+ *   windows.
  * - Latency: register (GetChallenge → Register, identity asking the issuer for the first
  *   token) plus the first guarded call to a resource server, one agent after another;
  *   reference: one echo round trip.
@@ -177,7 +178,7 @@ export async function benchIssuance({ quick }: BenchOptions): Promise<BenchRow[]
         name: 'issue_vs_grpc_echo', unit: 'renewals/s', stats: summarize(tp.renew),
         reference: { name: 'bare grpc-js echo req/s', value: summarize(tp.echo).value }, ratio: median(tp.ratio),
         target: '≥ 0.6', meets: (_v, ratio) => ratio !== null && ratio >= 0.6,
-        note: `Renew through a real in-process authority with durable audit (spool fsync before each reply; timing includes shipping the run's events into the SQLite log, median ${summarize(tp.drain).value.toFixed(0)} ms after each window); ${concurrency} agents in flight, ${WINDOWS} renewal windows of ${ms / WINDOWS} ms per run alternating with echo windows; echo at the same concurrency with a token-sized payload; ratio = median of per-run ratios ${tp.ratio.map((x) => x.toFixed(2)).join(', ')}`,
+        note: `Renew through the real authority in this process (startAuthority of @baton/authority: identity, issuer, delegation, anomaly, audit) with durable audit (spool fsync before each reply; timing includes shipping each window's events into the SQLite log, median ${summarize(tp.drain).value.toFixed(0)} ms after each window); ${concurrency} agents in flight, ${WINDOWS} renewal windows of ${ms / WINDOWS} ms per run alternating with echo windows; echo at the same concurrency with a token-sized payload; ratio = median of per-run ratios ${tp.ratio.map((x) => x.toFixed(2)).join(', ')}`,
       }),
       row({
         name: 'issue_no_audit_vs_grpc_echo', unit: 'renewals/s', stats: summarize(bare.renew),

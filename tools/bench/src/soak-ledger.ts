@@ -5,7 +5,7 @@
  * in the audit log: the events an acknowledged operation implies, and audit appends with
  * the sequence the log answered.
  */
-import { isBatonError } from '@baton/core';
+import { isBatonError, type KeyPair } from '@baton/core';
 
 /** An audit event an acknowledged operation implies; matched by type and agent or task. */
 export interface ExpectedEvent {
@@ -18,6 +18,25 @@ export interface ExpectedEvent {
 export interface AckedAppend {
   readonly eventId: string;
   readonly sequence: number;
+}
+
+/** A registration's single-use material, kept for replays. */
+export interface UsedNonce {
+  readonly launchToken: string;
+  readonly key: KeyPair;
+  readonly nonce: Uint8Array;
+  /** When the challenge was issued (ms). */
+  readonly nonceAt: number;
+}
+
+/** Single-use material a crash run replays after the restart. */
+export interface ReplayBook {
+  /** Launch tokens of acknowledged registrations: must never work again. */
+  acknowledged: string[];
+  /** Launch tokens of registrations cut short by the kill: may work at most once. */
+  unknown: string[];
+  /** Acknowledged registrations with their nonce: the nonce must never work again. */
+  raw: UsedNonce[];
 }
 
 /** An error that was neither an expected denial nor caused by a deliberate crash. */
@@ -35,6 +54,14 @@ export function errorCode(err: unknown): string {
   return err instanceof Error ? err.name : 'UNKNOWN';
 }
 
+/** Options of {@link SoakLedger.step}. */
+export interface StepOptions<T> {
+  /** The one code the operation must be refused with. */
+  readonly denial?: string;
+  /** Audit events the acknowledged outcome implies (the result, or undefined for a denial). */
+  readonly events?: (out: T | undefined) => ExpectedEvent[];
+}
+
 /** Most unexpected errors kept verbatim (all are counted). */
 const KEEP_ERRORS = 50;
 
@@ -50,11 +77,20 @@ export class SoakLedger {
   unexpectedCount = 0;
   readonly expectedEvents: ExpectedEvent[] = [];
   readonly ackedAppends: AckedAppend[] = [];
+  /** Launch tokens and nonces a crash run replays after the restart. */
+  readonly replays: ReplayBook = { acknowledged: [], unknown: [], raw: [] };
   /**
    * Set by the crash driver just before it kills the authority and cleared once the new
    * one is ready: errors in between are interruptions, not failures.
    */
   crashing = false;
+
+  /** Starts a new replay book (each crash round replays only its own material). */
+  clearReplays(): void {
+    this.replays.acknowledged.length = 0;
+    this.replays.unknown.length = 0;
+    this.replays.raw.length = 0;
+  }
 
   /** Counts a success of `op` and records the audit events it implies. */
   succeeded(op: string, ...events: ExpectedEvent[]): void {
@@ -80,21 +116,28 @@ export class SoakLedger {
   }
 
   /**
-   * Runs `fn` as operation `op`. Without `denial`, success is counted and a failure
-   * classified. With `denial`, exactly that code is the expected outcome: anything else,
+   * Runs `fn` as operation `op`. Without `denial`, success is counted (with the audit
+   * events `events` says it implies) and a failure classified. With `denial`, exactly that
+   * code is the expected outcome (and `events` what the denial implies); anything else,
    * success included, is unexpected (or an interruption while crashing).
    */
-  async step<T>(op: string, fn: () => Promise<T>, denial?: string): Promise<T | undefined> {
+  async step<T>(op: string, fn: () => Promise<T>, options: StepOptions<T> = {}): Promise<T | undefined> {
+    let out: T;
     try {
-      const out = await fn();
-      if (denial !== undefined) this.failed(op, Object.assign(new Error(`${op}: allowed, expected ${denial}`), { code: 'UNEXPECTEDLY_ALLOWED' }));
-      else bump(this.ok, op);
-      return out;
+      out = await fn();
     } catch (err) {
-      if (denial !== undefined && errorCode(err) === denial) this.deniedAsExpected(denial);
-      else this.failed(op, err);
+      if (options.denial !== undefined && errorCode(err) === options.denial) {
+        this.deniedAsExpected(options.denial);
+        this.expectedEvents.push(...(options.events?.(undefined) ?? []));
+      } else this.failed(op, err);
       return undefined;
     }
+    if (options.denial !== undefined) {
+      this.failed(op, Object.assign(new Error(`${op}: allowed, expected ${options.denial}`), { code: 'UNEXPECTEDLY_ALLOWED' }));
+      return undefined;
+    }
+    this.succeeded(op, ...(options.events?.(out) ?? []));
+    return out;
   }
 
   /** Total successful operations. */

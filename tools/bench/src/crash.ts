@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+/**
+ * `npm run crash [-- --rounds N]`: kills the authority with SIGKILL at random moments
+ * under mixed load, N times (default 20), and after each kill checks that no acknowledged
+ * audit entry was lost, that the log verifies, and that no launch token or nonce works
+ * twice (crash-run.ts). Writes docs/crash-results.md; exit code 1 on any violation.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { crashMarkdown, crashSummaryLine, type CrashReport } from './crash-report.js';
+import { runCrashRounds } from './crash-run.js';
+import { describeMachine } from './machine.js';
+import { spawnAuthority, writeAuthoritySetup } from './soak-authority.js';
+import { tally } from './soak-ledger.js';
+import { DEFAULT_CONCURRENCY } from './soak-load.js';
+import { openSoakWorld } from './soak-world.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const WINDOW: readonly [number, number] = [300, 4000];
+
+function positiveInt(v: string | undefined, fallback: number, what: string): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new TypeError(`${what} must be a positive integer`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { rounds: { type: 'string' }, concurrency: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' } },
+    strict: true,
+  });
+  const rounds = positiveInt(values.rounds, 20, '--rounds');
+  const concurrency = positiveInt(values.concurrency, DEFAULT_CONCURRENCY, '--concurrency');
+  const out = path.resolve(ROOT, values.out ?? 'docs/crash-results.md');
+  const log = (m: string): void => void process.stderr.write(`[crash] ${m}\n`);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-crash-'));
+  const startedAt = new Date().toISOString();
+  const loadStart = os.loadavg()[0]!;
+  const started = Date.now();
+  const setup = await writeAuthoritySetup(dir);
+  const authority = await spawnAuthority(setup);
+  log(`authority at ${authority.address}, data in ${setup.dataDir}; ${rounds} rounds`);
+  const world = await openSoakWorld({ authority: authority.address, operatorKey: setup.operatorKey, resourceKey: setup.resourceKey, workDir: dir });
+  try {
+    const result = await runCrashRounds({
+      authority,
+      world,
+      appendKey: setup.resourceKey,
+      rounds,
+      concurrency,
+      minMs: WINDOW[0],
+      maxMs: WINDOW[1],
+      onRound: (r) =>
+        log(
+          `round ${r.round}: killed after ${r.killAfterMs} ms (${r.acknowledged} acked, ${r.interrupted} cut short), restart ${r.restartMs} ms, ` +
+            `${r.appendsChecked} appends + ${r.eventsChecked} events checked, ${r.replays.launchTokens.tried} token / ${r.replays.nonces.tried} nonce replays → ` +
+            (r.violations.length === 0 ? 'pass' : `FAIL: ${r.violations.join('; ')}`),
+        ),
+    });
+    const report: CrashReport = {
+      startedAt,
+      machine: describeMachine().summary,
+      loadAverage: [loadStart, os.loadavg()[0]!],
+      durationMs: Date.now() - started,
+      concurrency,
+      window: WINDOW,
+      rounds: result.rounds,
+      operations: tally(result.ledger.ok),
+      denials: tally(result.ledger.denied),
+      interrupted: tally(result.ledger.interrupted),
+      unexpectedCount: result.ledger.unexpectedCount,
+      unexpected: result.ledger.unexpected,
+      passed: result.passed,
+    };
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, crashMarkdown(report));
+    process.stdout.write(`${crashSummaryLine(report)}\nwrote ${path.relative(ROOT, out)}\n`);
+    return result.passed ? 0 : 1;
+  } finally {
+    await world.close().catch(() => undefined);
+    await authority.stop().catch(() => undefined);
+    if (values.keep) log(`kept ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`[crash] failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(2);
+  },
+);
