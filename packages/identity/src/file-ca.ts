@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { exportPrivateJwk, generateKeyPair, importPrivateJwk, type KeyPair } from '@baton/core';
+import { ensurePrivateDir, readKeyJwk, readSecretFile, writeKeyJwk, writeSecretFile } from '@baton/store';
+import { generateKeyPair, type KeyPair } from '@baton/core';
 import { parseCertificate } from '@baton/x509';
 import { IDENTITY_CA_DEFAULTS, createIdentityCa, newCaRecord, type CaRecord, type CaStore, type IdentityCa, type IdentityCaOptions } from './identity-ca.js';
 
@@ -23,34 +24,10 @@ interface StateFile {
   cas: { kid: string; status: 'active' | 'retired'; certificate: string; coverUntil: number }[];
 }
 
-/** Writes owner-only and atomically (temp file + fsync + rename): a crash never leaves half a key. */
-async function writeSecret(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const handle = await fs.open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.chmod(tmp, 0o600);
-  await fs.rename(tmp, file);
-}
-
-async function assertPrivate(p: string, kind: 'file' | 'directory'): Promise<void> {
-  const st = await fs.stat(p);
-  if ((st.mode & 0o077) !== 0) throw new Error(`CA ${kind} ${path.basename(p)} is accessible by group or others; expected mode ${kind === 'file' ? '0600' : '0700'}`);
-}
-
 const keyFile = (dir: string, kid: string): string => path.join(dir, `${kid}.jwk`);
 
-async function loadPrivate(dir: string, kid: string): Promise<KeyPair> {
-  const file = keyFile(dir, kid);
-  await assertPrivate(file, 'file');
-  const kp = importPrivateJwk(JSON.parse(await fs.readFile(file, 'utf8')));
-  // The file name is only a hint: the kid must be the key's own thumbprint.
-  if (kp.thumbprint !== kid) throw new Error('CA key file does not match its kid');
-  return kp;
+function loadPrivate(dir: string, kid: string): Promise<KeyPair> {
+  return readKeyJwk(keyFile(dir, kid), kid);
 }
 
 function parseState(text: string, trustDomain: string): StateFile {
@@ -77,14 +54,13 @@ function parseState(text: string, trustDomain: string): StateFile {
  */
 export async function openFileIdentityCa(dir: string, options: IdentityCaOptions): Promise<IdentityCa> {
   if (typeof dir !== 'string' || dir === '') throw new TypeError('openFileIdentityCa needs a directory');
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  await assertPrivate(dir, 'directory');
+  await ensurePrivateDir(dir);
   const stateFile = path.join(dir, STATE_FILE);
 
   const store: CaStore = {
     coverSlackMs: COVER_SLACK_MS,
     async saveActive(kp, kid) {
-      await writeSecret(keyFile(dir, kid), `${JSON.stringify({ ...exportPrivateJwk(kp), kid, alg: 'EdDSA', use: 'sig' })}\n`);
+      await writeKeyJwk(keyFile(dir, kid), kp, kid);
     },
     async saveState(records) {
       const state: StateFile = {
@@ -93,7 +69,7 @@ export async function openFileIdentityCa(dir: string, options: IdentityCaOptions
         active: records.find((r) => r.status === 'active')!.kid,
         cas: records.map((r) => ({ kid: r.kid, status: r.status, certificate: r.certificate.toString('base64'), coverUntil: r.coverUntil })),
       };
-      await writeSecret(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+      await writeSecretFile(stateFile, `${JSON.stringify(state, null, 2)}\n`);
     },
     async dropPrivate(kid) {
       await fs.rm(keyFile(dir, kid), { force: true });
@@ -102,8 +78,7 @@ export async function openFileIdentityCa(dir: string, options: IdentityCaOptions
 
   let text: string | undefined;
   try {
-    await assertPrivate(stateFile, 'file');
-    text = await fs.readFile(stateFile, 'utf8');
+    text = await readSecretFile(stateFile);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }

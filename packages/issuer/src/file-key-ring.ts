@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { exportPrivateJwk, generateKeyPair, importPrivateJwk, importPublicJwk, jwkThumbprint, type KeyPair, type PublicJwk } from '@baton/core';
+import { ensurePrivateDir, readKeyJwk, readSecretFile, writeKeyJwk, writeSecretFile } from '@baton/store';
+import { generateKeyPair, importPublicJwk, jwkThumbprint, type KeyPair, type PublicJwk } from '@baton/core';
 import { createKeyRing, recordOf, type KeyRecord, type KeyRing, type KeyRingOptions, type KeyRingStore, type KeyStatus } from './key-ring.js';
 
 const STATE_FILE = 'keyring.json';
@@ -14,36 +15,10 @@ interface StateFile {
   keys: { kid: string; status: KeyStatus; jwk: PublicJwk; coverExp: number }[];
 }
 
-/** Writes a file owner-only and atomically (temp file + rename), so a crash never leaves half a key. */
-async function writeSecret(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const handle = await fs.open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.chmod(tmp, 0o600);
-  await fs.rename(tmp, file);
-}
-
-async function assertPrivate(p: string, kind: 'file' | 'directory'): Promise<void> {
-  const st = await fs.stat(p);
-  if ((st.mode & 0o077) !== 0) {
-    throw new Error(`key ${kind} ${path.basename(p)} is accessible by group or others; expected mode ${kind === 'file' ? '0600' : '0700'}`);
-  }
-}
-
 const keyFile = (dir: string, kid: string) => path.join(dir, `${kid}.jwk`);
 
-async function loadPrivate(dir: string, kid: string): Promise<KeyPair> {
-  const file = keyFile(dir, kid);
-  await assertPrivate(file, 'file');
-  const kp = importPrivateJwk(JSON.parse(await fs.readFile(file, 'utf8')));
-  // The file name is only a hint: the kid must be the key's own thumbprint.
-  if (kp.thumbprint !== kid) throw new Error('key file does not match its kid');
-  return kp;
+function loadPrivate(dir: string, kid: string): Promise<KeyPair> {
+  return readKeyJwk(keyFile(dir, kid), kid);
 }
 
 function parseState(text: string): StateFile {
@@ -73,14 +48,13 @@ function parseState(text: string): StateFile {
  */
 export async function openFileKeyRing(dir: string, options: KeyRingOptions = {}): Promise<KeyRing> {
   if (typeof dir !== 'string' || dir === '') throw new TypeError('openFileKeyRing needs a directory');
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  await assertPrivate(dir, 'directory');
+  await ensurePrivateDir(dir);
   const stateFile = path.join(dir, STATE_FILE);
 
   const store: KeyRingStore = {
     coverSlackSeconds: COVER_SLACK_SECONDS,
     async saveActive(kp, kid) {
-      await writeSecret(keyFile(dir, kid), `${JSON.stringify({ ...exportPrivateJwk(kp), kid, alg: 'EdDSA', use: 'sig' })}\n`);
+      await writeKeyJwk(keyFile(dir, kid), kp, kid);
     },
     async saveState(records) {
       const active = records.find((r) => r.status === 'active');
@@ -89,7 +63,7 @@ export async function openFileKeyRing(dir: string, options: KeyRingOptions = {})
         active: active!.kid,
         keys: records.map((r) => ({ kid: r.kid, status: r.status, jwk: r.publicJwk, coverExp: r.coverExp })),
       };
-      await writeSecret(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+      await writeSecretFile(stateFile, `${JSON.stringify(state, null, 2)}\n`);
     },
     async dropPrivate(kid) {
       await fs.rm(keyFile(dir, kid), { force: true });
@@ -98,8 +72,7 @@ export async function openFileKeyRing(dir: string, options: KeyRingOptions = {})
 
   let text: string | undefined;
   try {
-    await assertPrivate(stateFile, 'file');
-    text = await fs.readFile(stateFile, 'utf8');
+    text = await readSecretFile(stateFile);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }

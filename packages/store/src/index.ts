@@ -7,3 +7,4 @@ export { openPostgres, toPgPlaceholders } from './postgres.js';
 export type { PostgresOptions } from './postgres.js';
 export { migrate } from './migrate.js';
 export type { Migration } from './migrate.js';
+export { assertPrivate, ensurePrivateDir, readKeyJwk, readSecretFile, writeKeyJwk, writeSecretFile } from './secret-files.js';
