@@ -35,9 +35,10 @@ const byCode = new Map(rows.map((r) => [r.code, r]));
 
 describe('docs/errors.md stays in sync with ERROR_CODES', () => {
   it.each(Object.keys(ERROR_CODES) as ErrorCode[])('%s is documented with its statuses and title', (code) => {
-    const row = byCode.get(code);
-    expect(row, `${code} is missing from docs/errors.md`).toBeDefined();
     const info = ERROR_CODES[code];
+    const row = byCode.get(code);
+    const expected = `| \`${code}\` | ${STATUS_NAMES.get(info.grpc)} (${info.grpc}) | ${info.http} | ${info.title} | <when it happens> |`;
+    expect(row, `${code} is missing from docs/errors.md; add under its section:\n${expected}`).toBeDefined();
     expect(row!.grpc).toBe(`${STATUS_NAMES.get(info.grpc)} (${info.grpc})`);
     expect(row!.http).toBe(String(info.http));
     expect(row!.title).toBe(info.title);
