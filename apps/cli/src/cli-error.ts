@@ -51,7 +51,6 @@ function generic(code: ErrorCode, f: HintFacts): string | undefined {
     case 'ERR_DEADLINE_EXCEEDED':
       return `the authority${f.authority ? ` at ${f.authority}` : ''} did not answer in time: check that it is running and reachable`;
     case 'ERR_PERMISSION_DENIED':
-    case 'ERR_ORCHESTRATOR_NOT_FOUND':
       return 'the key signing this call is not allowed to make it: operators are listed in authority.json (restart the authority after editing it); orchestrators are registered with `baton orchestrator add` and act only in their workflows; pass the right key with --key';
     case 'ERR_WORKFLOW_NOT_FOUND':
       return 'list the existing workflows with `baton workflow list`';

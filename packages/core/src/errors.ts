@@ -60,7 +60,6 @@ export const ERROR_CODES = Object.freeze({
 
   // JWS and keys
   ERR_JWS_INVALID: c(S.UNAUTHENTICATED, 401, 'Malformed signed object'),
-  ERR_JWS_SIGNATURE_INVALID: c(S.UNAUTHENTICATED, 401, 'Invalid signature'),
   ERR_ALG_NOT_ALLOWED: c(S.UNAUTHENTICATED, 401, 'Algorithm not allowed'),
 
   // access tokens
@@ -107,7 +106,6 @@ export const ERROR_CODES = Object.freeze({
   ERR_REGISTRATION_SIGNATURE_INVALID: c(S.UNAUTHENTICATED, 401, 'Invalid registration proof'),
   ERR_WORKFLOW_NOT_FOUND: c(S.NOT_FOUND, 404, 'Workflow not found'),
   ERR_WORKFLOW_EXISTS: c(S.ALREADY_EXISTS, 409, 'Workflow already exists'),
-  ERR_ORCHESTRATOR_NOT_FOUND: c(S.PERMISSION_DENIED, 403, 'Permission denied'),
   ERR_AGENT_NOT_FOUND: c(S.NOT_FOUND, 404, 'Agent not found'),
   ERR_AGENT_SUPERSEDED: c(S.UNAUTHENTICATED, 401, 'Agent instance superseded'),
   ERR_TASK_DEADLINE_PASSED: c(S.FAILED_PRECONDITION, 412, 'Task deadline passed'),
