@@ -88,3 +88,6 @@ export type { AuditOutcome, AuditRecord, AuditSink } from './audit-sink.js';
 
 // registration message (signed by the agent SDK, verified by identity)
 export { REGISTRATION_CONTEXT, registrationMessage } from './registration.js';
+
+// authenticated encryption for key material at rest
+export { openSealedBytes, sealBytes } from './aead.js';
