@@ -1,20 +1,21 @@
 /**
- * The mTLS side of an agent, wired from its parts: the SVID keeper (rotation at
- * half-life), and the dependencies `serve` and `connect` take. Kept out of agent.ts so
- * the Agent class only gains thin methods.
+ * The mTLS surface of an agent (issue 6), wired from its parts: the SVID keeper
+ * (rotation at half-life), `serve` and `connect`, and the dependencies those take. Kept
+ * out of agent.ts so the Agent class only gains thin methods.
  */
+import type { DescService } from '@bufbuild/protobuf';
 import { BatonError, decodeJws, assertId } from '@baton/core';
-import type { Client } from '@baton/proto';
-import type { IdentityService, X509Svid } from '@baton/proto/baton/identity/v1/identity_pb.js';
+import type { Client, ServiceImpl } from '@baton/proto';
+import type { X509Svid } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import type { Svid } from '@baton/x509';
 import { dpopMetadata } from '@baton/guard';
 import { SvidKeeper, acceptSvid } from './agent-svid.js';
-import type { AgentEvent } from './agent-events.js';
-import type { AgentKey } from './agent-key.js';
+import type { AgentParts } from './agent-parts.js';
+import { connectWithSvid } from './connect.js';
 import type { ConnectDeps, ConnectOptions, ResolvedPeer } from './connect.js';
-import type { ResolvedAgentOptions } from './options.js';
-import type { ServeDeps } from './serve.js';
-import { liveState, type Session } from './session.js';
+import { serveWithSvid } from './serve.js';
+import type { AgentServer, ServeDeps, ServeOptions } from './serve.js';
+import { liveState } from './session.js';
 
 /** Public facts of the agent's current X.509-SVID. */
 export interface AgentSvidInfo {
@@ -24,15 +25,6 @@ export interface AgentSvidInfo {
   /** ms since the epoch. */
   readonly notBefore: number;
   readonly notAfter: number;
-}
-
-/** The parts of an agent the mTLS wiring reads. Internal. */
-export interface AgentParts {
-  readonly options: ResolvedAgentOptions;
-  readonly key: AgentKey;
-  readonly session: Session;
-  readonly identity: Client<typeof IdentityService>;
-  emit(event: AgentEvent): void;
 }
 
 /** Public view of an SVID. */
@@ -113,4 +105,58 @@ export async function resolvePeer(parts: AgentParts, name: string, options: Conn
   if ((orchestrationId === undefined) !== (taskId === undefined)) throw new TypeError('connect: give both orchestrationId and taskId, or neither');
   const res = await parts.identity.resolve({ name, orchestrationId: orchestrationId ?? '', taskId: taskId ?? '' }, { deadlineMs: parts.options.rpcTimeoutMs });
   return { address: res.address, spiffeId: res.spiffeId };
+}
+
+/** The SVID of one agent and the mTLS channels it opens. Internal. */
+export class AgentMtls {
+  readonly #parts: AgentParts;
+  /** Undefined when the authority issued no SVID (it runs no identity CA). */
+  readonly #svid: SvidKeeper | undefined;
+
+  /** Checks the SVID Register returned (ERR_PEER_CERT_INVALID if it is not this agent's). */
+  constructor(parts: AgentParts, wire: X509Svid | undefined) {
+    this.#parts = parts;
+    this.#svid = svidKeeperOf(parts, wire);
+  }
+
+  /** See `Agent.svid`. */
+  get info(): AgentSvidInfo | undefined {
+    return this.#svid ? svidInfo(this.#svid.svid) : undefined;
+  }
+
+  /** Plans the first rotation (no-op without an SVID). */
+  schedule(): void {
+    this.#svid?.schedule();
+  }
+
+  /** Stops rotating (release). */
+  stop(): void {
+    this.#svid?.stop();
+  }
+
+  /** See `Agent.renewSvid`. */
+  async renewSvid(): Promise<void> {
+    this.#parts.live();
+    const keeper = requireKeeper(this.#svid);
+    await keeper.renewNow();
+    keeper.schedule();
+  }
+
+  /** See `Agent.serve`. */
+  async serve<S extends DescService>(service: S, impl: ServiceImpl<S>, options: ServeOptions<S>): Promise<AgentServer> {
+    const deps = serveDepsOf(this.#parts, requireKeeper(this.#svid));
+    const server = await serveWithSvid(deps, service, impl, options);
+    this.#parts.track({ close: () => void server.close() });
+    return server;
+  }
+
+  /** See `Agent.connect`. */
+  async connect<S extends DescService>(service: S, name: string, options: ConnectOptions): Promise<Client<S>> {
+    this.#parts.live();
+    const keeper = requireKeeper(this.#svid);
+    const peer = await resolvePeer(this.#parts, name, options);
+    const client = connectWithSvid(connectDepsOf(this.#parts, keeper), service, peer, options);
+    this.#parts.track(client);
+    return client;
+  }
 }

@@ -3,68 +3,39 @@
  * a short-lived token it keeps renewed, proves possession of on every call, and releases
  * when the task is done.
  *
- * Extension points, kept small on purpose:
- * - Delegation (issue 3): `delegate(to, scopes, { ttl })` becomes one method here that
- *   signs a hop with `#key` and calls DelegationService through `#authedClient`, plus a
- *   `delegation` target in the options. Nothing else needs to change.
- * - mTLS (issue 6): the SVID and its rotation live in agent-svid.ts, `serve`/`connect` in
- *   serve.ts/connect.ts (wired by agent-mtls.ts); `options.credentials` still decides how
- *   the agent reaches the authority.
+ * This class is the public face; each concept behind it lives in a facet of its own,
+ * built from the same internal parts (agent-parts.ts) and held in private fields:
+ * - agent-lifecycle.ts: renewal (scheduled and on demand), heartbeats, release.
+ * - agent-delegation.ts: delegating from this agent and adopting delegated tokens.
+ * - agent-mtls.ts: the X.509-SVID and its rotation, `serve` and `connect`.
+ * What stays here is the identity the agent shows and the calls it makes with its token.
  */
 import type { DescService } from '@bufbuild/protobuf';
 import { inspect } from 'node:util';
-import { BatonError, formatScope, isBatonError } from '@baton/core';
+import { BatonError, formatScope } from '@baton/core';
 import type { PublicJwk, Scope } from '@baton/core';
-import type { Client } from '@baton/proto';
-import { IdentityService, TaskState } from '@baton/proto/baton/identity/v1/identity_pb.js';
-import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
-import { DelegationService } from '@baton/proto/baton/delegation/v1/delegation_pb.js';
+import type { Client, ServiceImpl } from '@baton/proto';
 import { dpopMetadata } from '@baton/guard';
-import { createAgentClient } from './agent-client.js';
-import type { MetadataFor } from './agent-client.js';
-import { DelegatedToken, delegateFrom } from './delegate.js';
-import type { DelegateeRef, DelegateOptions, DelegationGrant } from './delegate.js';
+import { AgentDelegation } from './agent-delegation.js';
 import { EventHub } from './agent-events.js';
 import type { AgentEvent } from './agent-events.js';
-import type { AgentKey } from './agent-key.js';
+import { AgentLifecycle } from './agent-lifecycle.js';
+import type { RenewOptions } from './agent-lifecycle.js';
+import { AgentMtls } from './agent-mtls.js';
+import type { AgentSvidInfo } from './agent-mtls.js';
+import { createAgentParts } from './agent-parts.js';
+import type { AgentParts } from './agent-parts.js';
 import { assertMethodPath } from './call-metadata.js';
 import type { CallMetadata } from './call-metadata.js';
-import { AGENT_TASK_STATES, Heartbeat } from './heartbeat.js';
+import type { ConnectOptions } from './connect.js';
+import type { DelegatedToken, DelegateeRef, DelegateOptions, DelegationGrant } from './delegate.js';
 import type { AgentTaskState } from './heartbeat.js';
 import { httpMethod, httpTargetUri, withDpopHeaders } from './http-proof.js';
-import { AGENT_DEFAULTS } from './options.js';
-import type { AgentOptions, ResolvedAgentOptions } from './options.js';
+import type { AgentOptions } from './options.js';
 import { bootstrapAgent } from './registration.js';
 import type { AgentBootstrap } from './registration.js';
-import { renewToken } from './renew-token.js';
-import { Renewer } from './renewal.js';
-import { liveState, metadataHook } from './session.js';
-import type { AgentStatus, Session } from './session.js';
-import type { TokenState } from './token-state.js';
-import { connectDepsOf, requireKeeper, resolvePeer, serveDepsOf, svidInfo, svidKeeperOf } from './agent-mtls.js';
-import type { AgentParts, AgentSvidInfo } from './agent-mtls.js';
-import type { SvidKeeper } from './agent-svid.js';
-import { connectWithSvid } from './connect.js';
-import type { ConnectOptions } from './connect.js';
-import { serveWithSvid } from './serve.js';
 import type { AgentServer, ServeOptions } from './serve.js';
-import type { ServiceImpl } from '@baton/proto';
-
-/** Options of {@link Agent.renew}. */
-export interface RenewOptions {
-  /** Narrow the token to these scopes (each must be covered by the current ones). Default: keep. */
-  readonly scopes?: readonly (string | Scope)[];
-  /** Lifetime to ask for. Default: `requestedTtlSeconds` of the agent. */
-  readonly ttlSeconds?: number;
-}
-
-const TASK_STATE_WIRE: Readonly<Record<AgentTaskState, TaskState>> = Object.freeze({
-  active: TaskState.ACTIVE,
-  idle: TaskState.IDLE,
-  completing: TaskState.COMPLETING,
-});
-
-const MAX_RELEASE_REASON = 256;
+import type { AgentStatus } from './session.js';
 
 /**
  * A registered agent instance. Create one with {@link createAgent} (or `Agent.register`).
@@ -80,57 +51,21 @@ const MAX_RELEASE_REASON = 256;
  * ```
  */
 export class Agent {
-  readonly #options: ResolvedAgentOptions;
-  readonly #key: AgentKey;
-  readonly #session: Session;
+  /** Options, key holder, session and channels; shared only with the facets below. */
+  readonly #parts: AgentParts;
   readonly #instanceId: string;
-  readonly #identity: Client<typeof IdentityService>;
-  readonly #issuer: Client<typeof IssuerService>;
-  readonly #clients = new Set<{ close(): void }>();
   readonly #events = new EventHub();
-  readonly #renewer: Renewer;
-  readonly #heartbeat: Heartbeat;
-  #renewChain: Promise<unknown> = Promise.resolve();
-  #releasing: Promise<void> | undefined;
-  #delegation: Client<typeof DelegationService> | undefined;
-  readonly #svid: SvidKeeper | undefined;
+  readonly #lifecycle: AgentLifecycle;
+  readonly #delegation: AgentDelegation;
+  readonly #mtls: AgentMtls;
 
   private constructor(init: AgentBootstrap) {
-    this.#options = init.options;
-    this.#key = init.key;
-    this.#session = init.session;
     this.#instanceId = init.registration.instanceId;
-    this.#identity = init.identity;
-    this.#clients.add(init.identity);
-    this.#issuer = this.#authedClient(IssuerService, init.options.issuerTarget);
-    this.#renewer = new Renewer({
-      clock: init.options.clock,
-      timers: init.options.timers,
-      renewAt: init.options.renewAt,
-      retryInitialDelayMs: init.options.retryInitialDelayMs,
-      retryMaxDelayMs: init.options.retryMaxDelayMs,
-      // The renewer checks expiry itself; it only needs the last token.
-      current: () => this.#lastState(),
-      renew: () => this.#serialRenew({}),
-      onRenewed: () => this.#emitRenewed(),
-      onFailure: (error, retryAt) => this.#emit({ type: 'renewal-failed', code: error.code, retryAt }),
-      onExpired: () => {
-        if (this.#session.status === 'active') this.#session.status = 'expired';
-        this.#heartbeat.stop();
-        this.#emit({ type: 'expired' });
-      },
-    });
-    this.#heartbeat = new Heartbeat({
-      timers: init.options.timers,
-      fallbackIntervalSeconds: AGENT_DEFAULTS.heartbeatIntervalSeconds,
-      send: async (state) => {
-        const res = await this.#identity.heartbeat({ state: TASK_STATE_WIRE[state] }, { deadlineMs: this.#options.rpcTimeoutMs });
-        this.#emit({ type: 'heartbeat', state });
-        return res.nextIntervalSeconds;
-      },
-      onFailure: (error) => this.#emit({ type: 'heartbeat-failed', code: error.code }),
-    });
-    this.#svid = svidKeeperOf(this.#parts(), init.registration.svid);
+    this.#parts = createAgentParts(init, (e) => this.#events.emit(e));
+    this.#lifecycle = new AgentLifecycle(this.#parts, () => this.#mtls.stop());
+    this.#delegation = new AgentDelegation(this.#parts);
+    // Last: it checks the SVID Register returned, and may refuse it.
+    this.#mtls = new AgentMtls(this.#parts, init.registration.svid);
   }
 
   /**
@@ -150,15 +85,15 @@ export class Agent {
       await agent.release('audience mismatch').catch(() => undefined);
       throw new BatonError('ERR_TOKEN_AUDIENCE_INVALID', `token lacks audience ${missing.join(', ')}`);
     }
-    agent.#renewer.schedule();
-    agent.#svid?.schedule();
-    if (resolved.heartbeat) agent.#heartbeat.start(registration.heartbeatIntervalSeconds);
+    agent.#lifecycle.scheduleRenewal();
+    agent.#mtls.schedule();
+    agent.#lifecycle.startHeartbeat(registration.heartbeatIntervalSeconds);
     return agent;
   }
 
   /** `spiffe://<td>/agent/<orchestration>/<task>/<instance>`. */
   get spiffeId(): string {
-    return this.#lastState().spiffeId;
+    return this.#parts.last().spiffeId;
   }
 
   /** The random instance id (last SPIFFE path segment). */
@@ -168,42 +103,42 @@ export class Agent {
 
   /** The scopes of the current token. */
   get scopes(): readonly Scope[] {
-    return this.#lastState().scopes;
+    return this.#parts.last().scopes;
   }
 
   /** Audiences of the current token. */
   get audiences(): readonly string[] {
-    return this.#lastState().audiences;
+    return this.#parts.last().audiences;
   }
 
   /** When the current token expires, in ms since the epoch. */
   get expiresAt(): number {
-    return this.#lastState().expiresAtMs;
+    return this.#parts.last().expiresAtMs;
   }
 
   /** The task deadline (no token outlives it), in ms since the epoch. */
   get taskDeadline(): number {
-    return this.#lastState().taskDeadlineMs;
+    return this.#parts.last().taskDeadlineMs;
   }
 
   /** RFC 7638 thumbprint of the agent's public key (`cnf.jkt` of its tokens). */
   get thumbprint(): string {
-    return this.#key.thumbprint;
+    return this.#parts.key.thumbprint;
   }
 
   /** The agent's public key as a JWK. */
   get publicJwk(): PublicJwk {
-    return this.#key.publicJwk;
+    return this.#parts.key.publicJwk;
   }
 
   /** `active` until the token expires unrenewed or the agent is released. */
   get status(): AgentStatus {
-    return this.#session.status;
+    return this.#parts.session.status;
   }
 
   /** The task state last set with {@link setState}. */
   get taskState(): AgentTaskState {
-    return this.#heartbeat.state;
+    return this.#lifecycle.taskState;
   }
 
   /**
@@ -211,7 +146,7 @@ export class Agent {
    * ERR_TOKEN_EXPIRED once it expired without renewal.
    */
   token(): string {
-    return this.#state().token;
+    return this.#parts.live().token;
   }
 
   /**
@@ -220,7 +155,7 @@ export class Agent {
    */
   callMetadata(method: string): CallMetadata {
     const path = assertMethodPath(method);
-    const md = dpopMetadata(this.#key.unsafeKeyPair(), this.token(), path, this.#options.clock.now());
+    const md = dpopMetadata(this.#parts.key.unsafeKeyPair(), this.token(), path, this.#parts.options.clock.now());
     return { authorization: md['authorization']!, dpop: md['dpop']! };
   }
 
@@ -235,8 +170,8 @@ export class Agent {
    */
   client<S extends DescService>(service: S, target: string): Client<S> {
     if (typeof target !== 'string' || target.length === 0) throw new TypeError('agent.client: target required');
-    this.#state(); // fail now, not at first call, when the agent is no longer active
-    return this.#authedClient(service, target);
+    this.#parts.live(); // fail now, not at first call, when the agent is no longer active
+    return this.#parts.authedClient(service, target);
   }
 
   /**
@@ -250,7 +185,7 @@ export class Agent {
     const method = httpMethod(init.method);
     const htu = httpTargetUri(url);
     const token = this.token();
-    const proof = this.#key.proof({ htm: method, htu, accessToken: token, nowMs: this.#options.clock.now() });
+    const proof = this.#parts.key.proof({ htm: method, htu, accessToken: token, nowMs: this.#parts.options.clock.now() });
     return fetch(url, { redirect: 'manual', ...init, method, headers: withDpopHeaders(init.headers, token, proof) });
   }
 
@@ -259,7 +194,7 @@ export class Agent {
    * (nothing secret). Hand it to the agent that will call {@link delegate}.
    */
   get delegationTarget(): DelegateeRef {
-    return Object.freeze({ spiffeId: this.spiffeId, publicKey: this.#key.publicJwk });
+    return this.#delegation.target;
   }
 
   /**
@@ -274,15 +209,7 @@ export class Agent {
    * const grant = await manager.delegate(intern.delegationTarget, [{ action: 'approve', resource: 'payments', constraints: { max_amount: { max: 10000 } } }], { ttl: 120 });
    */
   delegate(to: DelegateeRef, scopes: readonly (string | Scope)[], options: DelegateOptions = {}): Promise<DelegationGrant> {
-    let token: string;
-    try {
-      token = this.#state().token;
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    this.#delegation ??= this.#authedClient(DelegationService, this.#options.delegationTarget);
-    const args = { key: this.#key, token, client: this.#delegation, clock: this.#options.clock, rpcTimeoutMs: this.#options.rpcTimeoutMs };
-    return delegateFrom(args, to, scopes, options);
+    return this.#delegation.delegate(to, scopes, options);
   }
 
   /**
@@ -295,33 +222,17 @@ export class Agent {
    * await delegated.client(PaymentsService, 'payments:9000').approve({ amount: 4000 });
    */
   adoptDelegatedToken(token: string): DelegatedToken {
-    this.#state();
-    return new DelegatedToken(token, {
-      key: this.#key,
-      spiffeId: this.spiffeId,
-      clock: this.#options.clock,
-      rpcTimeoutMs: this.#options.rpcTimeoutMs,
-      delegationTarget: this.#options.delegationTarget,
-      open: <S extends DescService>(service: S, target: string, metadataFor: MetadataFor): Client<S> => {
-        this.#state();
-        const client = createAgentClient(service, target, metadataFor, { credentials: this.#options.credentials, defaultDeadlineMs: this.#options.rpcTimeoutMs });
-        this.#clients.add(client);
-        return client;
-      },
-    });
+    return this.#delegation.adopt(token);
   }
 
   /** The agent's current X.509-SVID (public facts), or undefined when the authority issues none. */
   get svid(): AgentSvidInfo | undefined {
-    return this.#svid ? svidInfo(this.#svid.svid) : undefined;
+    return this.#mtls.info;
   }
 
   /** Rotates the X.509-SVID now (the SDK also does this at half its lifetime). */
   async renewSvid(): Promise<void> {
-    this.#state();
-    const keeper = requireKeeper(this.#svid);
-    await keeper.renewNow();
-    keeper.schedule();
+    return this.#mtls.renewSvid();
   }
 
   /**
@@ -334,10 +245,7 @@ export class Agent {
    * const server = await agent.serve(Reviews, impl, { publish: 'reviewer', tokens: { audience: 'reviews', toRequest: () => ({ action: 'review', resource: 'invoice' }) } });
    */
   async serve<S extends DescService>(service: S, impl: ServiceImpl<S>, options: ServeOptions<S> = {}): Promise<AgentServer> {
-    const deps = serveDepsOf(this.#parts(), requireKeeper(this.#svid));
-    const server = await serveWithSvid(deps, service, impl, options);
-    this.#clients.add({ close: () => void server.close() });
-    return server;
+    return this.#mtls.serve(service, impl, options);
   }
 
   /**
@@ -351,22 +259,14 @@ export class Agent {
    * await reviewer.review({ invoice: 'inv-7' });
    */
   async connect<S extends DescService>(service: S, name: string, options: ConnectOptions = {}): Promise<Client<S>> {
-    this.#state();
-    const keeper = requireKeeper(this.#svid);
-    const peer = await resolvePeer(this.#parts(), name, options);
-    const client = connectWithSvid(connectDepsOf(this.#parts(), keeper), service, peer, options);
-    this.#clients.add(client);
-    return client;
+    return this.#mtls.connect(service, name, options);
   }
 
   /**
    * Records what the task is doing; sent with every heartbeat (and at once on a change).
    */
   setState(state: AgentTaskState): void {
-    if (!AGENT_TASK_STATES.includes(state)) throw new TypeError(`state must be one of ${AGENT_TASK_STATES.join(', ')}`);
-    const changed = state !== this.#heartbeat.state;
-    this.#heartbeat.setState(state);
-    if (changed && this.#options.heartbeat && this.#session.status === 'active') void this.#heartbeat.beat();
+    this.#lifecycle.setState(state);
   }
 
   /**
@@ -376,12 +276,7 @@ export class Agent {
    * more than is held.
    */
   async renew(options: RenewOptions = {}): Promise<void> {
-    const ttl = options.ttlSeconds;
-    if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400)) throw new TypeError('ttlSeconds must be an integer in [1, 86400]');
-    this.#state();
-    await this.#serialRenew(options);
-    this.#renewer.schedule();
-    this.#emitRenewed();
+    return this.#lifecycle.renew(options);
   }
 
   /**
@@ -391,11 +286,7 @@ export class Agent {
    * agent is released locally either way.
    */
   release(reason = 'task complete'): Promise<void> {
-    if (typeof reason !== 'string' || reason.length > MAX_RELEASE_REASON) {
-      throw new TypeError(`release reason must be a string of at most ${MAX_RELEASE_REASON} characters`);
-    }
-    this.#releasing ??= this.#release(reason);
-    return this.#releasing;
+    return this.#lifecycle.release(reason);
   }
 
   /** Same as {@link release} with the default reason (for `await using`). */
@@ -415,97 +306,19 @@ export class Agent {
 
   /** Public facts only: never the key, never the token. */
   toJSON(): Record<string, unknown> {
-    const s = this.#session.state;
+    const s = this.#parts.session.state;
     return {
       spiffeId: s?.spiffeId,
       instanceId: this.#instanceId,
-      status: this.#session.status,
+      status: this.#parts.session.status,
       scopes: s?.scopes.map(formatScope),
       expiresAt: s?.expiresAtMs,
-      thumbprint: this.#key.thumbprint,
+      thumbprint: this.#parts.key.thumbprint,
     };
   }
 
   [inspect.custom](): string {
     return `Agent ${inspect(this.toJSON())}`;
-  }
-
-  // --- internals -------------------------------------------------------------------
-
-  /** The live token state, or the error that explains why there is none. */
-  #state(): TokenState {
-    return liveState(this.#session, this.#options.clock.now());
-  }
-
-  /** Last known state for read-only getters (valid even after release). */
-  #lastState(): TokenState {
-    const s = this.#session.state;
-    if (!s) throw new BatonError('ERR_TOKEN_RELEASED', 'agent released');
-    return s;
-  }
-
-  #authedClient<S extends DescService>(service: S, target: string): Client<S> {
-    const client = createAgentClient(service, target, metadataHook(this.#key, this.#session, this.#options.clock), {
-      credentials: this.#options.credentials,
-      defaultDeadlineMs: this.#options.rpcTimeoutMs,
-    });
-    this.#clients.add(client);
-    return client;
-  }
-
-  /** Renewals run one at a time, each with the token the previous one produced. */
-  #serialRenew(options: RenewOptions): Promise<void> {
-    const run = this.#renewChain.then(() => this.#renewOnce(options));
-    this.#renewChain = run.catch(() => undefined);
-    return run;
-  }
-
-  async #renewOnce(options: RenewOptions): Promise<void> {
-    const next = await renewToken({
-      issuer: this.#issuer,
-      before: this.#state(),
-      scopes: options.scopes,
-      ttlSeconds: options.ttlSeconds ?? this.#options.requestedTtlSeconds,
-      clock: this.#options.clock,
-      rpcTimeoutMs: this.#options.rpcTimeoutMs,
-    });
-    if (this.#session.status === 'active') this.#session.state = next;
-  }
-
-  #emitRenewed(): void {
-    const s = this.#session.state;
-    if (s && this.#session.status === 'active') this.#emit({ type: 'renewed', expiresAt: s.expiresAtMs, renewals: s.renewals });
-  }
-
-  async #release(reason: string): Promise<void> {
-    this.#renewer.stop();
-    this.#heartbeat.stop();
-    this.#svid?.stop();
-    // Let an in-flight renewal land first, so its token is the one released.
-    await this.#renewChain;
-    const state = this.#session.state;
-    const wasActive = this.#session.status === 'active' && state !== undefined && this.#options.clock.now() < state.expiresAtMs;
-    let failure: unknown;
-    if (wasActive) {
-      try {
-        await this.#issuer.release({ reason }, { deadlineMs: this.#options.rpcTimeoutMs });
-      } catch (err) {
-        failure = err;
-      }
-    }
-    this.#session.status = 'released';
-    for (const c of this.#clients) c.close();
-    this.#clients.clear();
-    this.#emit({ type: 'released' });
-    if (failure !== undefined) throw isBatonError(failure) ? failure : new BatonError('ERR_UNAVAILABLE', 'release failed');
-  }
-
-  #emit(event: AgentEvent): void {
-    this.#events.emit(event);
-  }
-
-  #parts(): AgentParts {
-    return { options: this.#options, key: this.#key, session: this.#session, identity: this.#identity, emit: (e) => this.#emit(e) };
   }
 }
 

@@ -1,7 +1,7 @@
 // @baton/agent: the agent SDK. Key in memory, registration, renewal, proofs on every
 // call, heartbeats, release.
 export { Agent, createAgent } from './agent.js';
-export type { RenewOptions } from './agent.js';
+export type { RenewOptions } from './agent-lifecycle.js';
 export type { AgentEvent } from './agent-events.js';
 export type { AgentStatus } from './session.js';
 export { AGENT_DEFAULTS } from './options.js';
