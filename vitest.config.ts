@@ -10,6 +10,7 @@ export default defineConfig({
     projects: [
       'packages/*',
       'apps/*',
+      'tools/bench',
       'test',
       { test: { name: 'fuzz', root: './test', include: ['fuzz/**/*.fuzz.test.ts'], testTimeout: longFuzz ? 0 : 60_000 } },
     ],

@@ -67,7 +67,7 @@ function rawSqlite(file: string, schema: ReturnType<typeof entriesSchema>): { ba
 
 async function sqliteRows(quick: boolean, dir: string): Promise<BenchRow> {
   const runs = quick ? 3 : 5;
-  const n = quick ? 5000 : 15000;
+  const n = quick ? 5000 : 10000;
   let fileNo = 0;
   const fresh = (): string => path.join(dir, `a${fileNo++}.db`);
 

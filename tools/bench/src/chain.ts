@@ -25,7 +25,7 @@ function sizeOf(link: ChainLink): { bytes: number; byValue: boolean } {
 /** Chain verification p50/p99 and cost vs raw verifies at depths 1..5; token bytes at 0..5. */
 export async function benchChain({ quick }: BenchOptions): Promise<BenchRow[]> {
   const runs = quick ? 3 : 5;
-  const n = quick ? 200 : 1000;
+  const n = quick ? 200 : 500;
   const authority = await startBenchAuthority({ audit: false });
   try {
     const keys = jwksFromIssuer(authority.issuerClient);

@@ -35,6 +35,11 @@ export interface CrashOptions {
   readonly maxMs?: number;
   /** Lifecycles in flight. Default 4. */
   readonly concurrency?: number;
+  /**
+   * Start the kill's random delay only once this many hand registrations (whose nonces
+   * get replayed) were acknowledged in the round, so short runs cover every check. Default 0.
+   */
+  readonly armAfterRaw?: number;
   /** How long acknowledged events may take to reach the log after a restart. Default 30 000 ms. */
   readonly drainTimeoutMs?: number;
   /** Progress, after each round. */
@@ -44,7 +49,7 @@ export interface CrashOptions {
 /** What one round found. */
 export interface CrashRound {
   readonly round: number;
-  /** When the kill came after the round's load started, ms. */
+  /** When the kill came after the round's load started (or was armed), ms. */
   readonly killAfterMs: number;
   /** Operations acknowledged in this round before the kill. */
   readonly acknowledged: number;
@@ -107,6 +112,8 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashResult
       })();
       const load = runLoad({ world, ledger, concurrency: options.concurrency ?? 4, running: () => running, nextNumber: () => next++, appendKey: options.appendKey });
 
+      const armBy = Date.now() + 30_000;
+      while (ledger.replays.raw.length < (options.armAfterRaw ?? 0) && Date.now() < armBy) await sleep(20);
       const killAfterMs = randomInt(minMs, maxMs);
       await sleep(killAfterMs);
       ledger.crashing = true;

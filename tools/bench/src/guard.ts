@@ -78,8 +78,8 @@ function resourceGuard(authority: BenchAuthority, feed: RevocationFeed, keys: Re
 /** Guard p50/p99 and throughput at depth 0 and 5 (token cached and cold), vs raw verifies and jose. */
 export async function benchGuard({ quick }: BenchOptions): Promise<BenchRow[]> {
   const runs = quick ? 3 : 5;
-  const n = quick ? 2000 : 6000;
-  const nCold = quick ? 600 : 2000;
+  const n = quick ? 1500 : 4000;
+  const nCold = quick ? 400 : 1000;
   // No audit here: its background shipping would share the CPU with the timed loop.
   const authority = await startBenchAuthority({ audit: false });
   const feed = createRevocationFeed({ client: authority.issuerClient });

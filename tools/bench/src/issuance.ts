@@ -119,8 +119,8 @@ export async function benchIssuance({ quick }: BenchOptions): Promise<BenchRow[]
   const runs = quick ? 3 : 5;
   const ms = quick ? 1200 : 3000;
   const concurrency = 16;
-  const samples = quick ? 10 : 40;
-  const diagRuns = quick ? 2 : 3;
+  const samples = quick ? 10 : 25;
+  const diagRuns = 2;
   const authority = await startBenchAuthority({ audit: true });
   let echo: GrpcEcho | undefined;
   let payments: PaymentsResource | undefined;

@@ -14,6 +14,8 @@ export interface SoakResult {
   readonly loadAverage: readonly [number, number];
   readonly minutes: number;
   readonly concurrency: number;
+  /** Lifecycles started per second (target). */
+  readonly rate: number;
   readonly durationMs: number;
   readonly sampleEveryMs: number;
   readonly lifecycles: number;
@@ -64,7 +66,7 @@ export function soakMarkdown(r: SoakResult): string {
     'Mixed load (register, renew, delegate, validate at a guarded resource, revoke, release, launch-token and nonce replays, direct audit appends) against ONE authority process (`apps/authority`, SQLite) plus an in-process guarded resource.',
     '',
     `- **Verdict: ${r.passed ? 'PASSED' : 'FAILED'}** (RSS flat: ${mark(r.rss.flat)}; unexpected errors: ${r.unexpectedCount}; acknowledged audit entries missing: ${missing}; audit verify: ${r.offlineVerify.ok && r.serviceVerify.ok ? 'ok' : 'FAILED'})`,
-    `- Run: ${r.startedAt}, ${r.minutes} min requested, ${(r.durationMs / 60_000).toFixed(2)} min of load, ${r.concurrency} lifecycles in flight, one sample every ${r.sampleEveryMs / 1000} s`,
+    `- Run: ${r.startedAt}, ${r.minutes} min requested, ${(r.durationMs / 60_000).toFixed(2)} min of load at ${r.rate} lifecycles/s (achieved ${((r.lifecycles * 1000) / r.durationMs).toFixed(2)}/s, at most ${r.concurrency} in flight), one sample every ${r.sampleEveryMs / 1000} s`,
     `- Machine: ${r.machine}; load average ${r.loadAverage[0].toFixed(2)} at the start, ${r.loadAverage[1].toFixed(2)} at the end`,
     `- Command: \`npm run soak\` (\`npm run soak -- --minutes 1\` for a quick check)`,
     '',

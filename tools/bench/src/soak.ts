@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run soak [-- --minutes N] [-- --concurrency C]`: N minutes (default 10) of mixed
- * load against one authority process plus an in-process guarded resource, sampling the
+ * `npm run soak [-- --minutes N] [-- --rate R] [-- --concurrency C]`: N minutes (default 10)
+ * of mixed load (R lifecycles per second, default 2, at most C at a time, default 4) against one authority process plus an in-process guarded resource, sampling the
  * authority's RSS and store sizes. Passes when RSS is flat (soak-rss.ts), no error other
  * than an expected denial occurred, every acknowledged audit entry is in the log, and
  * the log verifies (the service's Verify, then `verifyLogFile` after a graceful stop).
@@ -22,6 +22,8 @@ import { rssVerdict } from './soak-rss.js';
 import { sampleAuthority, type SoakSample } from './soak-sampler.js';
 import { openSoakWorld } from './soak-world.js';
 
+/** Lifecycles started per second: about 50 operations/s, well within what two shared cores sustain. */
+const DEFAULT_RATE = 2;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 function positive(v: string | undefined, fallback: number, what: string): number {
@@ -33,11 +35,13 @@ function positive(v: string | undefined, fallback: number, what: string): number
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { minutes: { type: 'string' }, concurrency: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' } },
+    options: { minutes: { type: 'string' }, concurrency: { type: 'string' }, rate: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' } },
     strict: true,
   });
   const minutes = positive(values.minutes, 10, '--minutes');
   const concurrency = Math.round(positive(values.concurrency, DEFAULT_CONCURRENCY, '--concurrency'));
+  // A steady rate, so RSS is compared under the same load throughout (the machine is shared).
+  const rate = positive(values.rate, DEFAULT_RATE, '--rate');
   const out = path.resolve(ROOT, values.out ?? 'docs/soak-results.md');
   const durationMs = Math.round(minutes * 60_000);
   // About a hundred samples per run, every 1 to 5 s.
@@ -65,12 +69,13 @@ async function main(): Promise<number> {
     };
     take();
     const sampler = setInterval(take, sampleEveryMs);
-    log(`${minutes} min of load, ${concurrency} lifecycles in flight`);
+    log(`${minutes} min of load: ${rate} lifecycles/s, at most ${concurrency} in flight`);
     try {
       await runLoad({
         world,
         ledger,
         concurrency,
+        ratePerSecond: rate,
         running: () => Date.now() - start < durationMs,
         nextNumber: () => lifecycles++,
         replayNow: true,
@@ -114,6 +119,7 @@ async function main(): Promise<number> {
       loadAverage: [loadStart, os.loadavg()[0]!],
       minutes,
       concurrency,
+      rate,
       durationMs: loadMs,
       sampleEveryMs,
       lifecycles,
