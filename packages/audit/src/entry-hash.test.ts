@@ -1,7 +1,8 @@
-import { canonicalJson, sha256Hex } from '@baton/core';
+import { canonicalJson, sha256, sha256Hex } from '@baton/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ZERO_HASH, canonicalEntry, computeEventHash, entryHashInput, sealEntry } from './entry-hash.js';
+import { ZERO_HASH, canonicalEntry, computeEventHash, entryHashInput, leafHashOf, sealEntry } from './entry-hash.js';
+import { hashLeaf } from './merkle-hash.js';
 import type { AuditEventFields } from './event.js';
 import { storedEvent } from './testing/fixtures.js';
 
@@ -51,5 +52,22 @@ describe('entry hashing', () => {
     expect(computeEventHash({ ...e, sequence: 2 })).not.toBe(e.eventHash);
     expect(computeEventHash({ ...e, prevHash: 'f'.repeat(64) })).not.toBe(e.eventHash);
     expect(computeEventHash({ ...e, loggedAt: 6 })).not.toBe(e.eventHash);
+  });
+
+  it('leaf hashes are SHA-256(0x00 || decoded event hash), also for malformed hashes', () => {
+    const good = 'a1'.repeat(32);
+    expect(leafHashOf(good).equals(sha256(Buffer.concat([Buffer.from([0]), Buffer.from(good, 'hex')])))).toBe(true);
+    // The reusable buffer must not leak bytes from the previous call into a shorter value.
+    for (const h of [good.toUpperCase(), `${'b2'.repeat(20)}zz${'b2'.repeat(11)}`, 'c3'.repeat(31), '', 'x'.repeat(64), `${good}00`]) {
+      leafHashOf(good);
+      expect(leafHashOf(h).equals(hashLeaf(Buffer.from(h, 'hex')))).toBe(true);
+    }
+    expect(leafHashOf('0'.repeat(64)).equals(leafHashOf('1'.repeat(64)))).toBe(false);
+  });
+
+  it('an entry that smuggles non-strings into string fields hashes as core canonicalJson encodes it', () => {
+    const e = sealEntry(storedEvent(1), 1, ZERO_HASH, 5);
+    const odd = { ...e, event: { ...e.event, action: 5, intermediateAgents: '', attributes: { a: 1 } } } as unknown as typeof e;
+    expect(canonicalEntry(odd)).toBe(canonicalJson(entryHashInput(odd)));
   });
 });

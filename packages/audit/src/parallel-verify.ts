@@ -1,15 +1,14 @@
 /**
  * Verification of a large SQLite audit file on several cores: worker threads check the
  * hash chain of contiguous ranges (reading and hashing entries is most of the cost) and
- * stream the verified event hashes back; the main thread builds the Merkle tree over them
- * in order and compares roots with the trusted checkpoints. The first bad entry is the
- * one in the earliest range, so the answer is the same as a sequential pass.
+ * stream the leaf hashes of the verified entries back; the main thread builds the Merkle
+ * tree over them in order and compares roots with the trusted checkpoints. The first bad
+ * entry is the one in the earliest range, so the answer is the same as a sequential pass.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Checkpoint } from './checkpoint.js';
-import { hashLeaf } from './merkle-hash.js';
 import { MerkleFrontier } from './merkle-frontier.js';
 import type { VerifyFailure, VerifyReport } from './verify-entries.js';
 import type { VerifyWorkerData, VerifyWorkerMessage } from './verify-worker.js';
@@ -81,15 +80,13 @@ export async function verifyInParallel(
   let matched = 0;
   let entries = 0;
   let firstBad: VerifyFailure | undefined;
-  const leafHash = Buffer.alloc(32);
   try {
     outer: for (const inbox of inboxes) {
       for (;;) {
         const m = await inbox.next();
         if (m.kind === 'hashes') {
           for (let off = 0; off < m.hashes.length; off += 32) {
-            leafHash.set(m.hashes.subarray(off, off + 32));
-            frontier.append(hashLeaf(leafHash));
+            frontier.append(m.hashes.subarray(off, off + 32));
             while (cpIndex < cps.length && cps[cpIndex]!.size === frontier.size) {
               if (!frontier.root().equals(cps[cpIndex]!.rootHash)) {
                 const size = cps[cpIndex]!.size;

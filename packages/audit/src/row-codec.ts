@@ -83,6 +83,11 @@ const text = (v: unknown): string => (typeof v === 'string' ? v : String(v ?? ''
 // A column that no longer parses decodes to a value no valid entry can hash to, so
 // verification names the entry as modified instead of failing as a whole.
 function json<T>(v: unknown, check: (x: unknown) => x is T, malformed: T): T {
+  // Most rows store an empty list or map; skip the parser for those.
+  if (v === '[]' || v === '{}') {
+    const empty: unknown = v === '[]' ? [] : {};
+    return check(empty) ? empty : malformed;
+  }
   try {
     const parsed: unknown = JSON.parse(text(v));
     if (check(parsed)) return parsed;
@@ -95,6 +100,12 @@ function json<T>(v: unknown, check: (x: unknown) => x is T, malformed: T): T {
 const isStringArray = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
 const isStringMap = (x: unknown): x is Record<string, string> =>
   typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every((s) => typeof s === 'string');
+
+/** Decodes the `intermediate_agents` column (a malformed value decodes to a list no valid entry has). */
+export const decodeAgents = (v: unknown): string[] => json(v, isStringArray, ['\u0000malformed']);
+
+/** Decodes the `attributes` column (a malformed value decodes to a map no valid entry has). */
+export const decodeAttributes = (v: unknown): Record<string, string> => json(v, isStringMap, { '\u0000malformed': text(v) });
 
 /**
  * Decodes a stored row. Values are taken as stored: an edited row decodes to the edited
@@ -128,12 +139,12 @@ export function valuesToEntry(v: readonly unknown[]): AuditEntry {
       reasonDetail: text(v[17]),
       delegationDepth: num(v[18]),
       chainHash: text(v[19]),
-      intermediateAgents: json(v[20], isStringArray, ['\u0000malformed']),
+      intermediateAgents: decodeAgents(v[20]),
       traceId: text(v[21]),
       spanId: text(v[22]),
       requestBytes: num(v[23]),
       tokenBytes: num(v[24]),
-      attributes: json(v[25], isStringMap, { '\u0000malformed': text(v[25]) }),
+      attributes: decodeAttributes(v[25]),
       count: num(v[26]),
       firstTime: num(v[27]),
       lastTime: num(v[28]),

@@ -38,6 +38,8 @@ const SYNC_PAGE = 5000;
 export interface SqliteAuditStore extends AuditStore {
   /** Entries with sequence in [from, to], read in large pages (offline verification). */
   iterateSync(from?: number, to?: number): IterableIterator<AuditEntry>;
+  /** Like {@link SqliteAuditStore.iterateSync}, as undecoded rows (values in ENTRY_COLUMNS order). */
+  rowsSync(from?: number, to?: number): IterableIterator<readonly unknown[]>;
 }
 
 /**
@@ -82,6 +84,17 @@ export async function createSqliteAuditStore(options: SqliteAuditStoreOptions): 
     return r ? { size: r.seq, hash: r.event_hash } : { size: 0, hash: emptyHead().lastHash };
   };
 
+  function* rowsSync(from = 1, to = Number.MAX_SAFE_INTEGER): IterableIterator<readonly unknown[]> {
+    // Pages of `.all()` are several times faster than a row-at-a-time cursor.
+    let next = from;
+    for (;;) {
+      const rows = q.rawPage.all(next, to, SYNC_PAGE);
+      yield* rows;
+      if (rows.length < SYNC_PAGE) return;
+      next = Number(rows[rows.length - 1]![0]) + 1;
+    }
+  }
+
   const store: SqliteAuditStore = {
     kind: 'sqlite',
     init: async () => undefined,
@@ -120,15 +133,9 @@ export async function createSqliteAuditStore(options: SqliteAuditStoreOptions): 
       }
     },
     *iterateSync(from = 1, to = Number.MAX_SAFE_INTEGER) {
-      // Pages of `.all()` are several times faster than a row-at-a-time cursor.
-      let next = from;
-      for (;;) {
-        const rows = q.rawPage.all(next, to, SYNC_PAGE);
-        for (const r of rows) yield valuesToEntry(r);
-        if (rows.length < SYNC_PAGE) return;
-        next = Number(rows[rows.length - 1]![0]) + 1;
-      }
+      for (const r of rowsSync(from, to)) yield valuesToEntry(r);
     },
+    rowsSync,
     get: async (sequence) => {
       const r = q.one.get(sequence);
       return r ? rowToEntry(r) : undefined;

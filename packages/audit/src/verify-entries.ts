@@ -47,17 +47,36 @@ export interface VerifyEntriesOptions {
   readonly window?: number;
   /** Stop after this sequence (the entries after it are still used as look-ahead). */
   readonly last?: number;
-  /** Sees every entry that verified, in order (e.g. to collect the leaf hashes). */
-  readonly onVerified?: (entry: AuditEntry) => void;
+  /** Sees every entry that verified, in order, with its Merkle leaf hash (only valid during the call). */
+  readonly onVerified?: (entry: AuditEntry, leafHash: Buffer) => void;
+  /** Build the Merkle tree when starting at sequence 1 (default true); a worker checking one range of a log does not need it. */
+  readonly tree?: boolean;
 }
 
-/** Pull-based reader with a look-ahead buffer, over sync or async iterables. */
+/**
+ * Pull-based reader with a look-ahead buffer, over sync or async iterables. A sync source
+ * is read without a promise per entry (most of a large verification's garbage).
+ */
 class Lookahead {
   readonly #it: Iterator<AuditEntry> | AsyncIterator<AuditEntry>;
+  readonly #sync: Iterator<AuditEntry> | undefined;
   #buf: AuditEntry[] = [];
   #done = false;
   constructor(src: Iterable<AuditEntry> | AsyncIterable<AuditEntry>) {
     this.#it = Symbol.asyncIterator in src ? src[Symbol.asyncIterator]() : src[Symbol.iterator]();
+    this.#sync = Symbol.asyncIterator in src ? undefined : (this.#it as Iterator<AuditEntry>);
+  }
+  /** The next entry of a sync source without awaiting; `null` when the source is async. */
+  nextSync(): AuditEntry | undefined | null {
+    if (this.#sync === undefined) return null;
+    if (this.#buf.length > 0) return this.#buf.shift();
+    if (this.#done) return undefined;
+    const r = this.#sync.next();
+    if (r.done) {
+      this.#done = true;
+      return undefined;
+    }
+    return r.value;
   }
   async #pull(): Promise<AuditEntry | undefined> {
     if (this.#done) return undefined;
@@ -98,7 +117,7 @@ export async function verifyEntries(
   const window = opts.window ?? 32;
   const every = opts.progressEvery ?? 10_000;
   const start = opts.start ?? { sequence: 1, prevHash: ZERO_HASH, frontier: new MerkleFrontier() };
-  const frontier = start.frontier ?? (start.sequence === 1 ? new MerkleFrontier() : undefined);
+  const frontier = start.frontier ?? (start.sequence === 1 && opts.tree !== false ? new MerkleFrontier() : undefined);
   if (frontier && frontier.size !== start.sequence - 1) throw new TypeError('start.frontier must cover the entries before start.sequence');
   const checkpoints = [...(opts.checkpoints ?? [])].sort((a, b) => a.size - b.size).filter((c) => c.size >= start.sequence);
   let cpIndex = 0;
@@ -139,7 +158,8 @@ export async function verifyEntries(
     if (early) return report(early);
     const last = opts.last ?? Number.MAX_SAFE_INTEGER;
     while (expected <= last) {
-      const e = await src.next();
+      const sync = src.nextSync();
+      const e = sync === null ? await src.next() : sync;
       if (!e) break;
       checked++;
       const intact = e.sequence === expected && isHex64(e.eventHash) && computeEventHash(e) === e.eventHash;
@@ -150,8 +170,11 @@ export async function verifyEntries(
       recent.unshift(prevHash);
       if (recent.length > window) recent.pop();
       prevHash = e.eventHash;
-      frontier?.append(leafHashOf(e.eventHash));
-      opts.onVerified?.(e);
+      if (frontier || opts.onVerified) {
+        const leaf = leafHashOf(e.eventHash);
+        frontier?.append(leaf);
+        opts.onVerified?.(e, leaf);
+      }
       expected++;
       const bad = checkRoots();
       if (bad) return report(bad);

@@ -1,15 +1,18 @@
 /**
  * Worker of {@link verifyInParallel}: verifies the hash chain of entries [from, to] of a
- * SQLite audit file and streams the verified event hashes (32 bytes each) back to the
- * main thread, which builds the Merkle tree in order.
+ * SQLite audit file and streams the Merkle leaf hashes of the verified entries (32 bytes
+ * each) back to the main thread, which builds the tree in order: hashing the leaves here
+ * keeps that work off the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ZERO_HASH } from './entry-hash.js';
 import { createSqliteAuditStore } from './sqlite-store.js';
-import { verifyEntries, type VerifyFailure } from './verify-entries.js';
+import type { VerifyFailure } from './verify-entries.js';
+import { verifyRange } from './verify-range.js';
 
 /** Messages a worker posts. */
 export type VerifyWorkerMessage =
+  /** Leaf hashes `SHA-256(0x00 || event hash)` of consecutive verified entries. */
   | { readonly kind: 'hashes'; readonly hashes: Uint8Array }
   | { readonly kind: 'progress'; readonly checked: number }
   | { readonly kind: 'done'; readonly entries: number; readonly lastSequence: number; readonly firstBad?: VerifyFailure };
@@ -38,24 +41,19 @@ async function run(data: VerifyWorkerData, post: (m: VerifyWorkerMessage, transf
       buf = new Uint8Array(CHUNK * 32);
       n = 0;
     };
-    // Read a little past the range: look-ahead for classifying a break at its end.
-    const report = await verifyEntries(store.iterateSync(data.from, data.to + 64), {
-      start: { sequence: data.from, prevHash },
-      last: data.to,
+    const report = await verifyRange(store, {
+      from: data.from,
+      to: data.to,
+      prevHash,
       progressEvery: 50_000,
       onProgress: (checked) => post({ kind: 'progress', checked }),
-      onVerified: (e) => {
-        buf.set(Buffer.from(e.eventHash, 'hex'), n * 32);
+      onLeaf: (leaf) => {
+        buf.set(leaf, n * 32);
         if (++n === CHUNK) flush();
       },
     });
     flush();
-    let firstBad = report.firstBad;
-    if (!firstBad && report.lastSequence < data.to) {
-      const s = report.lastSequence + 1;
-      firstBad = { sequence: s, problem: 'deleted', detail: `entries ${s}..${data.to} are missing` };
-    }
-    post({ kind: 'done', entries: report.entries, lastSequence: report.lastSequence, ...(firstBad ? { firstBad } : {}) });
+    post({ kind: 'done', entries: report.entries, lastSequence: report.lastSequence, ...(report.firstBad ? { firstBad: report.firstBad } : {}) });
   } finally {
     await store.close();
   }
