@@ -40,6 +40,12 @@ export interface CrashOptions {
    * get replayed) were acknowledged in the round, so short runs cover every check. Default 0.
    */
   readonly armAfterRaw?: number;
+  /**
+   * Every this many rounds, the restarted authority is killed once more within 300 ms of
+   * its ready line, while the services replay their spools, and restarted again.
+   * Default 0 (never).
+   */
+  readonly recoveryKillEvery?: number;
   /** How long acknowledged events may take to reach the log after a restart. Default 30 000 ms. */
   readonly drainTimeoutMs?: number;
   /** Progress, after each round. */
@@ -61,6 +67,8 @@ export interface CrashRound {
   readonly preKillCheckpointSize: number;
   /** Time from the restart to the new ready line, ms. */
   readonly restartMs: number;
+  /** A second kill during recovery: when, after the ready line (ms), and whether the file verified after it. */
+  readonly recoveryKill?: { readonly afterMs: number; readonly verified: boolean };
   /** Acknowledged entries checked so far (cumulative) and what was missing. */
   readonly appendsChecked: number;
   readonly eventsChecked: number;
@@ -136,6 +144,16 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashResult
       const restartStarted = Date.now();
       await authority.restart();
       const restartMs = Date.now() - restartStarted;
+      let recoveryKill: CrashRound['recoveryKill'];
+      if (options.recoveryKillEvery && round % options.recoveryKillEvery === 0) {
+        const afterMs = randomInt(0, 300);
+        await sleep(afterMs);
+        await authority.kill9();
+        const again = await verifyAuditFile(auditFile, world.logVerifier, preKill.note ? [preKill.note] : []).catch(() => ({ ok: false }));
+        if (!again.ok) violations.push('log does not verify after the kill during recovery');
+        recoveryKill = { afterMs, verified: again.ok };
+        await authority.restart();
+      }
       await world.waitUntilServing();
       ledger.crashing = false;
 
@@ -156,6 +174,7 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashResult
         verifiedAfterKill: { ok: after.ok, entries: after.entries, checkpoints: after.checkpointsUsed, ...(problem ? { problem } : {}) },
         preKillCheckpointSize: preKill.size,
         restartMs,
+        ...(recoveryKill ? { recoveryKill } : {}),
         appendsChecked: ledger.ackedAppends.length,
         eventsChecked: ledger.expectedEvents.length,
         presence,

@@ -20,6 +20,8 @@ import { openSoakWorld } from './soak-world.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const WINDOW: readonly [number, number] = [300, 4000];
+/** Every fourth restart is itself killed while the services replay their spools. */
+const RECOVERY_KILL_EVERY = 4;
 
 function positiveInt(v: string | undefined, fallback: number, what: string): number {
   if (v === undefined) return fallback;
@@ -55,9 +57,10 @@ async function main(): Promise<number> {
       concurrency,
       minMs: WINDOW[0],
       maxMs: WINDOW[1],
+      recoveryKillEvery: RECOVERY_KILL_EVERY,
       onRound: (r) =>
         log(
-          `round ${r.round}: killed after ${r.killAfterMs} ms (${r.acknowledged} acked, ${r.interrupted} cut short), restart ${r.restartMs} ms, ` +
+          `round ${r.round}: killed after ${r.killAfterMs} ms (${r.acknowledged} acked, ${r.interrupted} cut short), restart ${r.restartMs} ms${r.recoveryKill ? ` (killed again ${r.recoveryKill.afterMs} ms into recovery)` : ''}, ` +
             `${r.appendsChecked} appends + ${r.eventsChecked} events checked, ${r.replays.launchTokens.tried} token / ${r.replays.nonces.tried} nonce replays → ` +
             (r.violations.length === 0 ? 'pass' : `FAIL: ${r.violations.join('; ')}`),
         ),

@@ -24,9 +24,8 @@ import { PaymentsService } from '@baton/proto/baton/demo/v1/payments_pb.js';
 import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
 import type { ExpectedEvent, SoakLedger } from './soak-ledger.js';
 import { PAYMENTS_AUDIENCE } from './soak-payments.js';
-import { approveUpTo, type RawRegistration, type SoakWorld } from './soak-world.js';
+import { approveUpTo, READ_INVOICES, type RawRegistration, type SoakWorld } from './soak-world.js';
 
-const READ_INVOICES = { action: 'read', resource: 'invoices' } as const;
 const APPROVE_PATH = `/${PaymentsService.typeName}/${PaymentsService.method.approveInvoice.name}`;
 const GET_INVOICE_PATH = `/${PaymentsService.typeName}/${PaymentsService.method.getInvoice.name}`;
 

@@ -12,6 +12,7 @@ import { createClient, scopeToProto, type Client, type ClientOptions } from '@ba
 import { AuditService } from '@baton/proto/baton/audit/v1/audit_pb.js';
 import { IdentityService, type RegisterResponse } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { IssuerService, RevocationLevel, RevocationReason } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
+import type { UsedNonce } from './soak-ledger.js';
 import { PAYMENTS_AUDIENCE, startSoakPayments, type SoakPayments } from './soak-payments.js';
 
 /** Workflow of every soak agent. */
@@ -23,15 +24,11 @@ export const APPROVE_LIMIT = 10_000;
 
 /** `approve:payments` with `amount ≤ max`. */
 export const approveUpTo = (max: number): Scope => ({ action: 'approve', resource: 'payments', constraints: { amount: { min: 0, max } } });
-const READ_INVOICES: Scope = { action: 'read', resource: 'invoices' };
+/** `read:invoices`, all the clerk and the hand-registered agent hold. */
+export const READ_INVOICES: Scope = Object.freeze({ action: 'read', resource: 'invoices' });
 
-/** A registration done by hand, with what a replay needs. */
-export interface RawRegistration {
-  readonly launchToken: string;
-  readonly key: KeyPair;
-  readonly nonce: Uint8Array;
-  /** When the challenge was issued (ms), to tell a replayed nonce from a pruned one. */
-  readonly nonceAt: number;
+/** A registration done by hand, with what a replay needs (its launch token, key and nonce). */
+export interface RawRegistration extends UsedNonce {
   readonly spiffeId: string;
   readonly accessToken: string;
 }
