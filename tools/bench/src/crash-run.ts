@@ -19,7 +19,7 @@ import { AuditService } from '@baton/proto/baton/audit/v1/audit_pb.js';
 import { replayAfterRestart, replayViolations, type ReplayOutcome } from './crash-replay.js';
 import type { AuthorityHandle } from './soak-authority.js';
 import { verifyAuditFile, waitForAcknowledged, type AuditPresence } from './soak-audit-check.js';
-import { SoakLedger } from './soak-ledger.js';
+import { SoakLedger, errorCode } from './soak-ledger.js';
 import { runLoad } from './soak-load.js';
 import type { SoakWorld } from './soak-world.js';
 
@@ -160,7 +160,9 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashResult
       const presence = await waitForAcknowledged(auditFile, ledger, options.drainTimeoutMs ?? 30_000);
       if (presence.missingAppends.length > 0) violations.push(`${presence.missingAppends.length} acknowledged append(s) missing from the log`);
       if (presence.missingEvents.length > 0) violations.push(`${presence.missingEvents.length} acknowledged event(s) missing from the log`);
-      const v = await world.operatorAudit.verify({});
+      const v = await world.operatorAudit
+        .verify({}, { deadlineMs: 300_000 })
+        .catch((err: unknown) => ({ ok: false, entries: 0n, problem: `Verify call failed: ${errorCode(err)}` }));
       const serviceVerify = { ok: v.ok, entries: Number(v.entries), problem: v.problem };
       if (!v.ok) violations.push(`the service's Verify fails after the restart (${v.problem})`);
 

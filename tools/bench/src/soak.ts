@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { describeMachine } from './machine.js';
 import { spawnAuthority, writeAuthoritySetup } from './soak-authority.js';
 import { verifyAuditFile, waitForAcknowledged } from './soak-audit-check.js';
-import { SoakLedger, tally } from './soak-ledger.js';
+import { SoakLedger, errorCode, tally } from './soak-ledger.js';
 import { DEFAULT_CONCURRENCY, runLoad } from './soak-load.js';
 import { soakMarkdown, soakSummaryLine, type SoakResult } from './soak-report.js';
 import { rssVerdict } from './soak-rss.js';
@@ -91,7 +91,10 @@ async function main(): Promise<number> {
     await world.payments.audit.drain(30_000);
     const auditFile = path.join(setup.dataDir, 'audit.db');
     const presence = await waitForAcknowledged(auditFile, ledger, 60_000);
-    const v = await world.operatorAudit.verify({});
+    // The whole log, through the service: minutes for a long run's hundreds of thousands of entries.
+    const v = await world.operatorAudit
+      .verify({}, { deadlineMs: 600_000 })
+      .catch((err: unknown) => ({ ok: false, entries: 0n, problem: `Verify call failed: ${errorCode(err)}` }));
     await world.close();
     await authority.stop();
     const offline = await verifyAuditFile(auditFile, world.logVerifier);
