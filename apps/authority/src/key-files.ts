@@ -14,10 +14,26 @@ export function readKeyFile(file: string): KeyPair {
   return importPrivateJwk(JSON.parse(fs.readFileSync(file, 'utf8')));
 }
 
-/** Writes a key pair as a private JWK with mode 0600, never overwriting an existing file. */
+/**
+ * Writes a key pair as a private JWK with mode 0600, never overwriting an existing file.
+ * Written to a temp file, fsynced, then hard-linked into place: the name appears only
+ * with the whole key behind it, so a crash never leaves an empty key file.
+ */
 export function writeKeyFile(file: string, keyPair: KeyPair): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(file, JSON.stringify(exportPrivateJwk(keyPair)) + '\n', { mode: 0o600, flag: 'wx' });
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, JSON.stringify(exportPrivateJwk(keyPair)) + '\n');
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.linkSync(tmp, file); // EEXIST when another process won: theirs stays
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 /** The key pair in `file`, generating and storing a fresh one (0600) when absent. */
