@@ -3,10 +3,14 @@
  * stores after validation and sanitizing ({@link AuditEventFields}), and a chained log
  * entry ({@link AuditEntry}). Field meanings follow DESIGN.md §8 and audit.proto.
  */
+import type { AuditRecord } from '@baton/core';
 import type { AuditEventType, AuditOutcome } from './event-types.js';
 
-/** One event as a source submits it. Optional fields default to empty / zero. */
-export interface AuditEventInput {
+/**
+ * One event as a source submits it: an {@link AuditRecord} (the fields every component
+ * reports) plus its idempotency key and source time. Optional fields default to empty / zero.
+ */
+export interface AuditEventInput extends Omit<AuditRecord, 'type' | 'outcome' | 'source'> {
   /** Idempotency key, 16–64 chars of `[A-Za-z0-9_-]`. */
   readonly eventId: string;
   /** Unix milliseconds at the source. */
@@ -16,27 +20,6 @@ export interface AuditEventInput {
   readonly source: string;
   /** Defaults to the first outcome allowed for the type. */
   readonly outcome?: AuditOutcome;
-  readonly agent?: string;
-  readonly task?: string;
-  readonly orchestration?: string;
-  readonly workflow?: string;
-  /** Raw principal; only a keyed hash is stored. */
-  readonly principal?: string;
-  readonly action?: string;
-  readonly resource?: string;
-  readonly reasonCode?: string;
-  /** The precise why-denied. */
-  readonly reasonDetail?: string;
-  readonly delegationDepth?: number;
-  readonly chainHash?: string;
-  readonly intermediateAgents?: readonly string[];
-  /** W3C trace id (32 lowercase hex) and span id (16 lowercase hex). */
-  readonly traceId?: string;
-  readonly spanId?: string;
-  readonly requestBytes?: number;
-  readonly tokenBytes?: number;
-  /** Allowlisted keys only; see the sanitizer. */
-  readonly attributes?: Readonly<Record<string, string>>;
   /** Aggregated reads: how many (≥ 2), and the first and last time. */
   readonly count?: number;
   readonly firstTime?: number;

@@ -6,7 +6,6 @@ import { BatonError } from '@baton/core';
 import { verifyCheckpoint, type SignedCheckpoint } from './checkpoint.js';
 import { leafHashOf } from './entry-hash.js';
 import type { AuditEntry } from './event.js';
-import type { AuditEventType, AuditOutcome } from './event-types.js';
 import { consistencyProofPlan, inclusionProofPlan } from './merkle-proof.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import type { Sanitizer } from './sanitizer.js';
@@ -15,20 +14,10 @@ import type { AuditStore, EntryFilter } from './store.js';
 import { TreeReader } from './tree-reader.js';
 import { verifyEntries, type VerifyReport } from './verify-entries.js';
 
-/** Query filters; all given must match. */
-export interface LogFilter {
-  readonly agent?: string;
-  readonly task?: string;
-  readonly orchestration?: string;
-  readonly workflow?: string;
-  readonly type?: AuditEventType;
-  readonly outcome?: AuditOutcome;
+/** Query filters; all given must match. As the store's, but with the raw principal and an inclusive start. */
+export interface LogFilter extends Omit<EntryFilter, 'principal' | 'afterSequence'> {
   /** Raw principal; matched through its keyed hash. */
   readonly principal?: string;
-  readonly traceId?: string;
-  /** Source time, unix ms: since inclusive, until exclusive. */
-  readonly since?: number;
-  readonly until?: number;
   /** Start at this sequence (inclusive). */
   readonly fromSequence?: number;
 }

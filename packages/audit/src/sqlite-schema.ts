@@ -3,6 +3,7 @@
  * `audit_schema_migrations`. Append-only is enforced by triggers that abort any UPDATE
  * or DELETE on the log's tables.
  */
+import { entriesTableSql } from './entry-table.js';
 
 /** One schema step; applied once, in version order, in its own transaction. */
 export interface AuditMigration {
@@ -24,43 +25,7 @@ export const SQLITE_MIGRATIONS: readonly AuditMigration[] = Object.freeze([
     version: 1,
     name: 'entries, subtree hashes, checkpoints',
     sql: `
-CREATE TABLE audit_entries (
-  seq INTEGER PRIMARY KEY,
-  event_id TEXT NOT NULL UNIQUE,
-  logged_at INTEGER NOT NULL,
-  prev_hash TEXT NOT NULL,
-  event_hash TEXT NOT NULL,
-  time INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  source TEXT NOT NULL,
-  outcome TEXT NOT NULL,
-  agent TEXT NOT NULL,
-  task TEXT NOT NULL,
-  orchestration TEXT NOT NULL,
-  workflow TEXT NOT NULL,
-  principal TEXT NOT NULL,
-  action TEXT NOT NULL,
-  resource TEXT NOT NULL,
-  reason_code TEXT NOT NULL,
-  reason_detail TEXT NOT NULL,
-  delegation_depth INTEGER NOT NULL,
-  chain_hash TEXT NOT NULL,
-  intermediate_agents TEXT NOT NULL,
-  trace_id TEXT NOT NULL,
-  span_id TEXT NOT NULL,
-  request_bytes INTEGER NOT NULL,
-  token_bytes INTEGER NOT NULL,
-  attributes TEXT NOT NULL,
-  count INTEGER NOT NULL,
-  first_time INTEGER NOT NULL,
-  last_time INTEGER NOT NULL
-);
-CREATE INDEX audit_entries_agent ON audit_entries (agent, seq);
-CREATE INDEX audit_entries_task ON audit_entries (task, seq);
-CREATE INDEX audit_entries_workflow ON audit_entries (workflow, seq);
-CREATE INDEX audit_entries_type ON audit_entries (type, seq);
-CREATE INDEX audit_entries_time ON audit_entries (time);
-CREATE INDEX audit_entries_trace ON audit_entries (trace_id) WHERE trace_id <> '';
+${entriesTableSql('audit_entries', { int: 'INTEGER', bigint: 'INTEGER' })}
 CREATE TABLE audit_tree_nodes (
   level INTEGER NOT NULL,
   idx INTEGER NOT NULL,
