@@ -7,10 +7,10 @@
 import { createAnomalyService, issuerRevoker, workflowRulesFromIdentity, type Anomaly, type ReporterEntry } from '@baton/anomaly';
 import { jwkThumbprint, type AuditSink, type Clock, type KeyPair } from '@baton/core';
 import { jwksFromIssuer } from '@baton/guard';
-import { createClient } from '@baton/proto';
 import { IdentityService } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
 import type { AuthorityConfig } from './config.js';
+import type { PeerChannels } from './peer-channels.js';
 
 /** A hosted responder and what it holds open. */
 export interface HostedAnomaly {
@@ -20,8 +20,8 @@ export interface HostedAnomaly {
 
 /** Where the responder reaches its peers, and with what. */
 export interface AnomalyWiring {
-  readonly issuerAddress: string;
-  readonly identityAddress: string;
+  /** Where the issuer and identity are (with TLS credentials when remote). */
+  readonly peers: PeerChannels;
   /** The anomaly service key (`service-anomaly.jwk`), trusted by issuer and identity. */
   readonly serviceKey: KeyPair;
   readonly audit: AuditSink;
@@ -35,8 +35,8 @@ export function reportersOf(config: AuthorityConfig): Map<string, ReporterEntry>
 
 /** Builds the responder (add `anomaly.service` to the server). */
 export function hostAnomaly(config: AuthorityConfig, w: AnomalyWiring): HostedAnomaly {
-  const issuerClient = createClient(IssuerService, w.issuerAddress);
-  const identityClient = createClient(IdentityService, w.identityAddress);
+  const issuerClient = w.peers.client(IssuerService, 'issuer');
+  const identityClient = w.peers.client(IdentityService, 'identity');
   const onError = (err: unknown): void => {
     const e = err as { code?: string; message?: string };
     process.stderr.write(`[anomaly] ${e?.code ?? ''} ${e?.message ?? String(err)}\n`);

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import {
   createAuditClient,
@@ -14,11 +13,12 @@ import {
   type AuditClient,
   type AuditLog,
 } from '@baton/audit';
-import { randomBytes, ReplayCache, type Clock, type KeyPair } from '@baton/core';
+import { ReplayCache, type Clock, type KeyPair } from '@baton/core';
 import type { ServiceImpl } from '@baton/proto';
 import type { AuditService } from '@baton/proto/baton/audit/v1/audit_pb.js';
 import type { AuthorityConfig } from './config.js';
-import { loadOrCreateKeyFile } from './key-files.js';
+import type { PeerChannel } from './peer-channels.js';
+import { loadOrCreateKeyFile, loadOrCreateSecretFile } from './key-files.js';
 
 /** The audit log hosted by this process and its gRPC service. */
 export interface HostedAudit {
@@ -45,18 +45,10 @@ export function auditLogKey(config: AuthorityConfig): KeyPair {
 /**
  * The key behind the sanitizer's keyed hashes (principals, free text). Kept apart from the
  * log so hashes stay stable across restarts and can be correlated, but not reversed.
+ * `<dataDir>/keys/audit-hmac.key` (0600), created whole or not at all.
  */
-function sanitizerKey(config: AuthorityConfig): Buffer {
-  const file = path.join(config.dataDir, 'keys', 'audit-hmac.key');
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    fs.writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  const st = fs.statSync(file);
-  if ((st.mode & 0o077) !== 0) throw new TypeError('audit-hmac.key is accessible by group/others (chmod 600)');
-  return Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url');
+export function auditHmacKey(config: AuthorityConfig): Buffer {
+  return loadOrCreateSecretFile(path.join(config.dataDir, 'keys', 'audit-hmac.key'));
 }
 
 /** Where the audit log lives: `<dataDir>/audit.db` by default, or the PostgreSQL store. */
@@ -80,7 +72,7 @@ export async function hostAudit(
     store,
     signer: createNoteSigner(auditOrigin(config), auditLogKey(config)),
     origin: auditOrigin(config),
-    sanitizer: createSanitizer({ key: sanitizerKey(config) }),
+    sanitizer: createSanitizer({ key: auditHmacKey(config) }),
     clock,
     onError: (err) => process.stderr.write(`[audit] ${String((err as Error)?.message ?? err)}\n`),
   });
@@ -103,9 +95,9 @@ export async function hostAudit(
  * The durable audit client one Baton service emits through: events are fsynced to its
  * spool (`<dataDir>/spool/<source>`) before `emit` resolves, then shipped in order.
  */
-export function auditClientFor(config: AuthorityConfig, source: string, target: string, keyPair: KeyPair, clock: Clock): Promise<AuditClient> {
+export function auditClientFor(config: AuthorityConfig, source: string, peer: PeerChannel, keyPair: KeyPair, clock: Clock): Promise<AuditClient> {
   return createAuditClient({
-    transport: grpcAuditTransport({ target, keyPair, clock }),
+    transport: grpcAuditTransport({ target: peer.target, ...(peer.credentials ? { credentials: peer.credentials } : {}), keyPair, clock }),
     spoolDir: path.join(config.dataDir, 'spool', source),
     source,
     clock,

@@ -8,18 +8,22 @@
  *   written (public) to `<dataDir>/trust-bundle.pem` for bootstrapping. Client
  *   certificates are requested, not required: agents register before they have one, and
  *   an agent presenting its SVID can use certificate-bound tokens here too.
+ *   A process without identity serves an SVID from the same CA, read from the shared
+ *   `keys/ca` (see ca-snapshot.ts).
  * - `tls.mode: "files"`: a certificate chain and key from PEM files (e.g. from a public
- *   CA), server-only TLS.
+ *   CA), server-only TLS; `caFile` verifies peers in other processes (peer-channels.ts).
  *
  * With TLS on, services co-hosted in this process reach each other over a private unix
  * socket in `<dataDir>/run` (directory 0700) instead of the public listener.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { BatonError, parseSpiffeId, type Clock } from '@baton/core';
 import { openFileIdentityCa, type IdentityCa } from '@baton/identity';
-import { TrustBundle, createSvidSource, svidOf, svidServerCredentials, type MutableSvidSource } from '@baton/x509';
+import { TrustBundle, createSvidSource, svidOf, svidServerCredentials, type MutableSvidSource, type Svid, type SvidSource } from '@baton/x509';
+import { withSharedCa } from './ca-snapshot.js';
 import type { AuthorityConfig } from './config.js';
 import { loadOrCreateKeyFile } from './key-files.js';
 
@@ -27,10 +31,19 @@ import { loadOrCreateKeyFile } from './key-files.js';
 export type AuthorityTlsConfig =
   | { readonly mode: 'off' }
   | { readonly mode: 'authority-ca'; readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] }
-  | { readonly mode: 'files'; readonly certFile: string; readonly keyFile: string };
+  | {
+      readonly mode: 'files';
+      readonly certFile: string;
+      readonly keyFile: string;
+      /** PEM of the CA(s) that signed the other processes' certificates; needed to reach remote peers. */
+      readonly caFile?: string;
+    };
 
 /** Lifetime of the authority's own SVID; renewed at half of it. */
 export const AUTHORITY_SVID_TTL_MS = 24 * 3_600_000;
+
+/** How often the CA bundle (and, when due, the SVID) is refreshed. */
+export const TRUST_REFRESH_MS = 10 * 60_000;
 
 const HOST = /^[A-Za-z0-9.-]{1,253}$/;
 const IP = /^[0-9.]{7,15}$|^[0-9a-fA-F:]{2,45}$/;
@@ -56,7 +69,13 @@ export function parseTlsConfig(raw: unknown, base: string): AuthorityTlsConfig {
       return { mode: 'authority-ca', dnsNames: list(t.dnsNames, HOST, 'dnsNames'), ipAddresses: list(t.ipAddresses, IP, 'ipAddresses') };
     case 'files':
       if (typeof t.certFile !== 'string' || typeof t.keyFile !== 'string') bad('files mode needs certFile and keyFile');
-      return { mode: 'files', certFile: path.resolve(base, t.certFile), keyFile: path.resolve(base, t.keyFile) };
+      if (t.caFile !== undefined && (typeof t.caFile !== 'string' || t.caFile === '')) bad('caFile must be a file name');
+      return {
+        mode: 'files',
+        certFile: path.resolve(base, t.certFile),
+        keyFile: path.resolve(base, t.keyFile),
+        ...(typeof t.caFile === 'string' ? { caFile: path.resolve(base, t.caFile) } : {}),
+      };
     default:
       return bad('mode must be "off", "authority-ca" or "files"');
   }
@@ -70,6 +89,11 @@ export interface AuthorityTls {
   readonly credentials: ServerCredentials | undefined;
   /** Private listen address for co-hosted services when the public one speaks TLS. */
   readonly internalListen: string | undefined;
+  /**
+   * `authority-ca` only: this process's SVID (`spiffe://<td>/authority`) and the CA bundle,
+   * kept current by renewal. Clients to peers in other processes verify with it.
+   */
+  readonly svidSource: SvidSource | undefined;
   close(): void;
 }
 
@@ -89,49 +113,71 @@ export async function openAuthorityTls(config: AuthorityConfig, clock: Clock): P
   const internal = (): string => {
     fs.mkdirSync(runDir, { recursive: true, mode: 0o700 });
     fs.chmodSync(runDir, 0o700);
-    const sock = path.join(runDir, 'grpc.sock');
+    // Named after the hosted services: split processes sharing one data directory must
+    // not remove each other's socket.
+    const tag = createHash('sha256').update([...config.services].sort().join(',')).digest('hex').slice(0, 8);
+    const sock = path.join(runDir, `grpc-${tag}.sock`);
     fs.rmSync(sock, { force: true }); // a stale socket from a previous run
     return `unix:${sock}`;
   };
 
-  if (tls.mode === 'off') return { ca, credentials: undefined, internalListen: undefined, close: () => undefined };
+  if (tls.mode === 'off') return { ca, credentials: undefined, internalListen: undefined, svidSource: undefined, close: () => undefined };
 
   if (tls.mode === 'files') {
     const credentials = ServerCredentials.createSsl(null, [{ cert_chain: fs.readFileSync(tls.certFile), private_key: fs.readFileSync(tls.keyFile) }], false);
-    return { ca, credentials, internalListen: internal(), close: () => undefined };
+    return { ca, credentials, internalListen: internal(), svidSource: undefined, close: () => undefined };
   }
 
-  if (!ca) throw new TypeError('config: tls mode "authority-ca" needs the identity service in this process');
   const id = parseSpiffeId(`spiffe://${config.trustDomain}/authority`).uri;
   const key = loadOrCreateKeyFile(path.join(config.dataDir, 'keys', 'tls', 'authority.jwk'));
-  const issue = async (): Promise<ReturnType<typeof svidOf>> => {
-    const s = await ca.issue(id, key.publicKey, clock.now() + AUTHORITY_SVID_TTL_MS, { dnsNames: tls.dnsNames, ipAddresses: tls.ipAddresses });
-    return svidOf(s.certificate, key.privateKey);
+  let live: MutableSvidSource | undefined;
+  // The SVID is re-issued at half-life; the bundle is re-read more often so that after a
+  // CA rotation every process trusts the new CA well before any certificate from it is
+  // served (the owner re-issues its own at its next half-life too).
+  const step = async (from: IdentityCa): Promise<{ svid?: Svid; bundle: TrustBundle }> => {
+    const bundle = TrustBundle.fromDer(config.trustDomain, from.authorities());
+    const s = live?.svid;
+    if (s && clock.now() < s.notBefore + (s.notAfter - s.notBefore) / 2) return { bundle };
+    const issued = await from.issue(id, key.publicKey, clock.now() + AUTHORITY_SVID_TTL_MS, { dnsNames: tls.dnsNames, ipAddresses: tls.ipAddresses });
+    return { svid: svidOf(issued.certificate, key.privateKey), bundle };
   };
-  const source: MutableSvidSource = createSvidSource({ svid: await issue(), bundle: TrustBundle.fromDer(config.trustDomain, ca.authorities()) });
+  // The owner of the CA prunes it and republishes the bundle; any other process reads the
+  // shared CA afresh each time, so it follows the owner's rotations.
+  const refresh = ca
+    ? async () => {
+        await ca.prune();
+        const next = await step(ca);
+        writeBundle(config, ca);
+        return next;
+      }
+    : () => withSharedCa(config, clock, step);
+  const internalListen = internal();
+  const first = await refresh();
+  const source: MutableSvidSource = createSvidSource({ svid: first.svid!, bundle: first.bundle });
+  live = source;
   const credentials = svidServerCredentials({ source });
   let timer: NodeJS.Timeout | undefined;
   const schedule = (): void => {
     const s = source.svid!;
+    const untilHalfLife = (s.notAfter - s.notBefore) / 2 - (clock.now() - s.notBefore);
     timer = setTimeout(() => {
       void (async () => {
         try {
-          await ca.prune();
-          source.update({ svid: await issue(), bundle: TrustBundle.fromDer(config.trustDomain, ca.authorities()) });
-          writeBundle(config, ca);
+          source.update(await refresh());
         } catch (err) {
           process.stderr.write(`[authority] TLS certificate renewal failed: ${(err as Error)?.message ?? String(err)}\n`);
         }
         schedule();
       })();
-    }, Math.max(1000, (s.notAfter - s.notBefore) / 2 - (clock.now() - s.notBefore)));
+    }, Math.min(TRUST_REFRESH_MS, Math.max(1000, untilHalfLife)));
     timer.unref();
   };
   schedule();
   return {
     ca,
     credentials,
-    internalListen: internal(),
+    internalListen,
+    svidSource: source,
     close: () => {
       if (timer) clearTimeout(timer);
       credentials.detach();

@@ -3,7 +3,7 @@ import { jwkThumbprint, systemClock, type AuditSink, type Clock, type KeyPair } 
 import { createGuard, createRevocationFeed, jwksFromIssuer, type Decision, type DecisionInfo, type RevocationFeed } from '@baton/guard';
 import { createIdentity, type Identity } from '@baton/identity';
 import { createIssuer, type Issuer } from '@baton/issuer';
-import { createClient, createServer, type BatonServer, type Client } from '@baton/proto';
+import { createServer, type BatonServer, type Client } from '@baton/proto';
 import { IdentityService } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
 import { AuditService } from '@baton/proto/baton/audit/v1/audit_pb.js';
@@ -17,6 +17,7 @@ import { openIssuerSharing } from './issuer-sharing.js';
 import { operatorMap, type AuthorityConfig, type ServiceName } from './config.js';
 import { loadOrCreateKeyFile } from './key-files.js';
 import { openAuthorityTls } from './authority-tls.js';
+import { openPeerChannels } from './peer-channels.js';
 
 /** A running authority process (some or all of Baton's services). */
 export interface Authority {
@@ -37,14 +38,6 @@ export interface StartOptions {
 /** The key a Baton service authenticates to its peers with (`<dataDir>/keys/service-<name>.jwk`, 0600). */
 export function serviceKey(config: AuthorityConfig, name: ServiceName): KeyPair {
   return loadOrCreateKeyFile(path.join(config.dataDir, 'keys', `service-${name}.jwk`));
-}
-
-/** Where a service is reached: this process when it hosts it, else its configured peer. */
-function targetOf(config: AuthorityConfig, name: ServiceName, self: string): string {
-  if (config.services.includes(name)) return self;
-  const peer = config.peers[name];
-  if (!peer) throw new TypeError(`config: service ${name} is neither hosted here nor listed in peers`);
-  return peer;
 }
 
 /**
@@ -95,9 +88,11 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
     const publicAddress = `${host}:${port}`;
     // With TLS on, co-hosted services talk over a private socket; `address` is where they reach this process.
     const address = tls.internalListen ? (await server.listen(tls.internalListen), tls.internalListen) : publicAddress;
+    // Peers in other processes: over TLS whenever TLS is configured (peer-channels.ts).
+    const peers = openPeerChannels(config, tls, address);
     const auditFor = async (name: ServiceName): Promise<AuditSink> => {
       if (options.audit) return options.audit;
-      const client = await auditClientFor(config, name, targetOf(config, 'audit', address), serviceKey(config, name), clock);
+      const client = await auditClientFor(config, name, peers.channel('audit'), serviceKey(config, name), clock);
       closers.push(() => client.close());
       return client;
     };
@@ -126,7 +121,7 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
 
     let identity: Identity | undefined;
     if (config.services.includes('identity')) {
-      const issuerClient: Client<typeof IssuerService> = createClient(IssuerService, targetOf(config, 'issuer', address));
+      const issuerClient: Client<typeof IssuerService> = peers.client(IssuerService, 'issuer');
       closers.push(() => issuerClient.close());
       const feed: RevocationFeed = createRevocationFeed({ client: issuerClient, clock });
       closers.push(() => feed.close());
@@ -160,8 +155,7 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
     if (config.services.includes('delegation')) {
       const hosted = await hostDelegation(config, {
         db: db!,
-        issuerAddress: targetOf(config, 'issuer', address),
-        identityAddress: targetOf(config, 'identity', address),
+        peers,
         serviceKey: serviceKey(config, 'delegation'),
         audit: await auditFor('delegation'),
         clock,
@@ -173,8 +167,7 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
 
     if (config.services.includes('anomaly')) {
       const hosted = hostAnomaly(config, {
-        issuerAddress: targetOf(config, 'issuer', address),
-        identityAddress: targetOf(config, 'identity', address),
+        peers,
         serviceKey: serviceKey(config, 'anomaly'),
         audit: await auditFor('anomaly'),
         clock,

@@ -1,17 +1,17 @@
 import { chainVerifier, createDelegation, resolveFromIssuer, type Delegation } from '@baton/delegation';
 import { createGuard, createRevocationFeed, jwksFromIssuer, type Decision, type DecisionInfo } from '@baton/guard';
-import { createClient } from '@baton/proto';
 import { IdentityService } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
 import type { AuditSink, Clock, KeyPair } from '@baton/core';
 import type { SqlDatabase } from '@baton/store';
 import type { AuthorityConfig } from './config.js';
+import type { PeerChannels } from './peer-channels.js';
 
 /** What {@link hostDelegation} needs from the composition. */
 export interface DelegationWiring {
   readonly db: SqlDatabase;
-  readonly issuerAddress: string;
-  readonly identityAddress: string;
+  /** Where the issuer and identity are (with TLS credentials when remote). */
+  readonly peers: PeerChannels;
   readonly serviceKey: KeyPair;
   readonly audit: AuditSink;
   readonly clock: Clock;
@@ -24,8 +24,8 @@ export interface DelegationWiring {
  * delegated token re-delegating is checked hop by hop like at any resource.
  */
 export async function hostDelegation(config: AuthorityConfig, w: DelegationWiring): Promise<{ delegation: Delegation; close(): Promise<void> }> {
-  const issuerClient = createClient(IssuerService, w.issuerAddress);
-  const identityClient = createClient(IdentityService, w.identityAddress);
+  const issuerClient = w.peers.client(IssuerService, 'issuer');
+  const identityClient = w.peers.client(IdentityService, 'identity');
   const feed = createRevocationFeed({ client: issuerClient, clock: w.clock });
   const guard = createGuard({
     audience: config.issuer,

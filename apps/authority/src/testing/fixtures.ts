@@ -76,6 +76,8 @@ export function keyEntry(id: string, key: KeyPair): { id: string; jwk: PublicJwk
 export interface ReplicaProcess {
   readonly address: string;
   readonly child: ChildProcess;
+  /** Everything it wrote on stderr so far. */
+  stderr(): string;
   /** SIGTERM and wait for exit. */
   stop(): Promise<void>;
 }
@@ -108,6 +110,7 @@ export async function startReplica(configFile: string, env: NodeJS.ProcessEnv = 
   return {
     address,
     child,
+    stderr: () => stderr.join(''),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
