@@ -20,8 +20,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ServerCredentials } from '@grpc/grpc-js';
-import { BatonError, parseSpiffeId, type Clock } from '@baton/core';
-import { openFileIdentityCa, type IdentityCa } from '@baton/identity';
+import { BatonError, parseSpiffeId, type AuditSink, type Clock } from '@baton/core';
+import { caRotationRecord, openFileIdentityCa, type IdentityCa } from '@baton/identity';
 import { TrustBundle, createSvidSource, svidOf, svidServerCredentials, type MutableSvidSource, type Svid, type SvidSource } from '@baton/x509';
 import { withSharedCa } from './ca-snapshot.js';
 import type { AuthorityConfig } from './config.js';
@@ -104,8 +104,11 @@ function writeBundle(config: AuthorityConfig, ca: IdentityCa): void {
   fs.renameSync(`${file}.tmp`, file);
 }
 
-/** Opens the CA and the listener's TLS per `config`. */
-export async function openAuthorityTls(config: AuthorityConfig, clock: Clock): Promise<AuthorityTls> {
+/**
+ * Opens the CA and the listener's TLS per `config`. `audit` records a CA rotation made
+ * while issuing the listener's own certificate (agents' SVIDs are audited by identity).
+ */
+export async function openAuthorityTls(config: AuthorityConfig, clock: Clock, audit?: AuditSink): Promise<AuthorityTls> {
   const tls = config.tls ?? { mode: 'off' };
   const ca = config.services.includes('identity') ? await openFileIdentityCa(path.join(config.dataDir, 'keys', 'ca'), { trustDomain: config.trustDomain, clock }) : undefined;
   if (ca) writeBundle(config, ca);
@@ -139,6 +142,8 @@ export async function openAuthorityTls(config: AuthorityConfig, clock: Clock): P
     const s = live?.svid;
     if (s && clock.now() < s.notBefore + (s.notAfter - s.notBefore) / 2) return { bundle };
     const issued = await from.issue(id, key.publicKey, clock.now() + AUTHORITY_SVID_TTL_MS, { dnsNames: tls.dnsNames, ipAddresses: tls.ipAddresses });
+    // Only the owner's CA rotates (a shared snapshot never does).
+    if (issued.rotatedFrom && audit) await audit.emit(caRotationRecord(issued.kid, issued.rotatedFrom));
     return { svid: svidOf(issued.certificate, key.privateKey), bundle };
   };
   // The owner of the CA prunes it and republishes the bundle; any other process reads the

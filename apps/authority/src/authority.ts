@@ -17,6 +17,7 @@ import { openIssuerSharing } from './issuer-sharing.js';
 import { operatorMap, type AuthorityConfig, type ServiceName } from './config.js';
 import { loadOrCreateKeyFile } from './key-files.js';
 import { openAuthorityTls } from './authority-tls.js';
+import { deferredAuditSink } from './deferred-sink.js';
 import { openPeerChannels } from './peer-channels.js';
 
 /** A running authority process (some or all of Baton's services). */
@@ -81,7 +82,9 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
     }
 
     // Listen before the services start: they reach each other (and the audit log) by address.
-    const tls = await openAuthorityTls(config, clock);
+    // A CA rotation while issuing the listener's certificate is identity's to record.
+    const caAudit = deferredAuditSink();
+    const tls = await openAuthorityTls(config, clock, config.services.includes('identity') ? caAudit : undefined);
     closers.push(() => tls.close());
     const port = await server.listen(config.listen, tls.credentials);
     const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
@@ -133,6 +136,8 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
         clock,
         onDecision: toAnomaly,
       });
+      const identityAudit = await auditFor('identity');
+      await caAudit.connect(identityAudit);
       identity = await createIdentity({
         db: db!,
         trustDomain: config.trustDomain,
@@ -143,7 +148,7 @@ export async function startAuthority(config: AuthorityConfig, options: StartOpti
         services: new Map([...trustedServices].map(([k, v]) => [k, v])),
         guard,
         clock,
-        audit: await auditFor('identity'),
+        audit: identityAudit,
         ...(tls.ca ? { ca: tls.ca } : {}),
         logAuthorities: [auditVerifierKey(config)],
       });

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { generateKeyPair, noopAuditSink, registrationMessage, signBytes } from '@baton/core';
+import { generateKeyPair, manualClock, noopAuditSink, registrationMessage, signBytes, type AuditRecord } from '@baton/core';
+import { openFileIdentityCa } from '@baton/identity';
 import { createClient } from '@baton/proto';
 import { IdentityService } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
@@ -158,4 +159,26 @@ describe('parseTlsConfig', () => {
     expect(parseTlsConfig(undefined, '/etc/baton')).toEqual({ mode: 'off' });
     expect(parseTlsConfig({ mode: 'files', certFile: 'tls/c.pem', keyFile: 'tls/k.pem' }, '/etc/baton')).toEqual({ mode: 'files', certFile: '/etc/baton/tls/c.pem', keyFile: '/etc/baton/tls/k.pem' });
   });
+});
+
+describe('CA rotation while issuing the listener certificate', () => {
+  it('is recorded as key.rotated (resource identity_ca) once the audit client exists', async () => {
+    const d = tempDir('tls-rotate');
+    const t0 = Date.now();
+    const before = await openFileIdentityCa(path.join(d.dir, 'keys', 'ca'), { trustDomain: TD, clock: manualClock(t0) });
+    const oldKid = before.list().find((c) => c.status === 'active')!.kid;
+    const records: AuditRecord[] = [];
+    const config = resolveConfig({ dataDir: d.dir, listen: '127.0.0.1:0', services: ['identity', 'issuer'], tls: { mode: 'authority-ca', dnsNames: ['localhost'] } }, d.dir, {});
+    // 340 days on: the active CA (365 days) is inside its 30-day rotation window.
+    const authority = await startAuthority(config, { audit: { emit: async (r) => void records.push(r) }, clock: manualClock(t0 + 340 * 86_400_000) });
+    try {
+      const rotations = records.filter((r) => r.type === 'key.rotated' && r.resource === 'identity_ca');
+      expect(rotations).toHaveLength(1);
+      expect(rotations[0]!.reasonDetail).toContain(oldKid);
+      expect(rotations[0]!.attributes?.kid).not.toBe(oldKid);
+    } finally {
+      await authority.close();
+      d.rm();
+    }
+  }, 30_000);
 });

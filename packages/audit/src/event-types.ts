@@ -14,6 +14,8 @@ const TYPES = {
   'agent.registered': ['allow'],
   'agent.registration_failed': ['deny'],
   'agent.superseded': ['info'],
+  'svid.issued': ['allow'],
+  'svid.denied': ['deny'],
   'token.issued': ['allow'],
   'token.renewed': ['allow'],
   'token.denied': ['deny'],

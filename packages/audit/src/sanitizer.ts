@@ -22,6 +22,7 @@ export const DEFAULT_ATTRIBUTE_POLICY: Readonly<Record<string, AttributePolicy>>
   granted_scope: 'keep',
   audience: 'keep',
   kid: 'keep',
+  serial: 'keep',
   jti: 'keep',
   jkt: 'keep',
   token_ref: 'keep',

@@ -43,6 +43,13 @@ export interface IssuedSvid {
   readonly notAfter: number;
   /** kid of the CA that signed it. */
   readonly kid: string;
+  /** The certificate's serial number, lowercase hex (for audit and incident lookups). */
+  readonly serial: string;
+  /**
+   * kid of the CA retired just before this SVID was signed, when issuing it rotated the
+   * CA (the active one was close to its end); absent otherwise.
+   */
+  readonly rotatedFrom?: string;
 }
 
 /** Options shared by the CA factories. */
@@ -78,7 +85,12 @@ export interface IdentityCa {
    * close to its end.
    */
   issue(spiffeId: string, publicKey: KeyObject, notAfterMs: number, options?: { dnsNames?: readonly string[]; ipAddresses?: readonly string[] }): Promise<IssuedSvid>;
-  /** A new active CA; the old one is retired and stays trusted until its SVIDs expired. */
+  /**
+   * A new active CA; the old one is retired and stays trusted until its SVIDs expired.
+   * The caller records the rotation in the audit log (`key.rotated`, resource
+   * `identity_ca`); rotations made by {@link IdentityCa.issue} are reported through
+   * {@link IssuedSvid.rotatedFrom} and audited by identity.
+   */
   rotate(): Promise<{ readonly newKid: string; readonly retiredKid: string }>;
   /** Drops retired CAs whose SVIDs (and certificate) all expired. Returns their kids. */
   prune(): Promise<string[]>;
@@ -132,7 +144,7 @@ export function createIdentityCa(records: CaRecord[], store: CaStore, options: I
     issue(spiffeId, publicKey, notAfterMs, extra = {}) {
       return serial(async () => {
         const now = clock.now();
-        if (active().notAfter - now < rotateBeforeMs) await rotateNow();
+        const rotated = active().notAfter - now < rotateBeforeMs ? await rotateNow() : undefined;
         const a = active();
         const notBefore = Math.max(now - IDENTITY_CA_DEFAULTS.backdateMs, parseCertificate(a.certificate).notBefore);
         const notAfter = Math.min(notAfterMs, a.notAfter);
@@ -143,7 +155,14 @@ export function createIdentityCa(records: CaRecord[], store: CaStore, options: I
           a.coverUntil = c.notAfter + store.coverSlackMs;
           await store.saveState(records);
         }
-        return { certificate, notBefore: c.notBefore, notAfter: c.notAfter, kid: a.kid };
+        return {
+          certificate,
+          notBefore: c.notBefore,
+          notAfter: c.notAfter,
+          kid: a.kid,
+          serial: c.serial.toString('hex'),
+          ...(rotated ? { rotatedFrom: rotated.retiredKid } : {}),
+        };
       });
     },
     rotate() {

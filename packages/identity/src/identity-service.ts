@@ -86,8 +86,7 @@ export function identityService(ctx: IdentityContext, trustBundle: TrustBundleSo
     },
 
     async renewSvid(_req, call) {
-      const d = await authenticateAgent(ctx, call);
-      return renewSvid(ctx, d.subject, d.claims.cnf.jkt);
+      return renewSvid(ctx, await authenticateAgent(ctx, call));
     },
 
     async issueSvidBoundToken(req, call) {

@@ -119,7 +119,7 @@ export async function register(ctx: IdentityContext, req: RegisterRequest): Prom
     // the revocation pending for the sweeper and fails this registration closed.
     for (const old of superseded) await revokeAgentAtIssuer(ctx, old, 'SUPERSEDED');
     // The SVID certifies the key just proven; made before the token so a CA failure leaves no token behind.
-    svid = await issueAgentSvid(ctx, agent);
+    svid = await issueAgentSvid(ctx, agent, 'registration');
     issued = await issueAccessToken(ctx, {
       subject: spiffeId,
       instanceId,

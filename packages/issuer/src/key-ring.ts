@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { inspect } from 'node:util';
 import { generateKeyPair, nowSeconds, signJws, systemClock, type Clock, type KeyPair, type PublicJwk } from '@baton/core';
+import { keyRingReads, redactKeyRing, serialQueue } from './key-ring-parts.js';
 
 /** Where a signing key is in its life. */
 export type KeyStatus = 'active' | 'retired' | 'revoked';
@@ -124,39 +124,18 @@ export function createKeyRing(records: KeyRecord[], store: KeyRingStore, options
   if (!active?.privateKey || records.filter((r) => r.status === 'active').length !== 1) {
     throw new TypeError('a key ring needs exactly one active key with its private key');
   }
-  // Serializes state changes so two rotations never interleave.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = queue.then(fn, fn);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const queue = serialQueue();
+  const serial = queue.run;
   const all = () => [...byKid.values()];
 
   const ring: KeyRing = {
+    ...keyRingReads(() => byKid),
     get activeKid() {
       return active!.kid;
     },
     sign(header, payload) {
       const a = active!;
       return { token: signJws({ ...header, kid: a.kid }, payload, a.privateKey!), kid: a.kid };
-    },
-    publicKey(kid) {
-      const r = typeof kid === 'string' ? byKid.get(kid) : undefined;
-      return r && r.status !== 'revoked' ? r.publicKey : undefined;
-    },
-    status(kid) {
-      return byKid.get(kid)?.status;
-    },
-    jwks() {
-      const published = all().filter((r) => r.status !== 'revoked');
-      published.sort((a, b) => (a.status === 'active' ? -1 : b.status === 'active' ? 1 : 0));
-      return { keys: published.map((r) => ({ ...r.publicJwk })) };
-    },
-    revokedKids() {
-      return all()
-        .filter((r) => r.status === 'revoked')
-        .map((r) => r.kid);
     },
     async noteIssued(kid, exp) {
       const r = byKid.get(kid);
@@ -203,19 +182,8 @@ export function createKeyRing(records: KeyRecord[], store: KeyRingStore, options
         return gone.map((r) => r.kid);
       });
     },
-    list() {
-      return all().map((r) => ({ kid: r.kid, status: r.status, maxExp: r.maxExp }));
-    },
   };
-  return redacted(ring);
-}
-
-/** Makes a ring print as its kids only (no key material in logs or JSON). */
-function redacted(ring: KeyRing): KeyRing {
-  const view = () => ({ activeKid: ring.activeKid, keys: ring.list() });
-  Object.defineProperty(ring, 'toJSON', { value: view, enumerable: false });
-  Object.defineProperty(ring, inspect.custom, { value: () => `KeyRing ${JSON.stringify(view())}`, enumerable: false });
-  return ring;
+  return redactKeyRing(ring);
 }
 
 /**

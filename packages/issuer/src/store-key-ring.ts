@@ -1,5 +1,4 @@
 import type { KeyObject } from 'node:crypto';
-import { inspect } from 'node:util';
 import {
   exportPrivateJwk,
   generateKeyPair,
@@ -13,7 +12,8 @@ import {
   type PublicJwk,
 } from '@baton/core';
 import type { SqlDatabase, SqlExecutor } from '@baton/store';
-import type { KeyInfo, KeyRing, KeyRingOptions, KeyStatus, RotationResult } from './key-ring.js';
+import type { KeyRing, KeyRingOptions, KeyStatus, RotationResult } from './key-ring.js';
+import { keyRingReads, redactKeyRing, serialQueue } from './key-ring-parts.js';
 import { migrateIssuer } from './schema.js';
 import { openSealedJwk, sealPrivateJwk } from './sealed-key.js';
 
@@ -161,17 +161,12 @@ export async function openStoreKeyRing(db: SqlDatabase, options: StoreKeyRingOpt
   await load();
 
   // Serializes this process's own changes and reloads.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const next = queue.then(fn, fn);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const queue = serialQueue();
+  const serial = queue.run;
   const refresh = (): Promise<void> =>
     serial(async () => {
       if ((await readVersion(db)) !== version) await load();
     });
-  const all = () => [...byKid.values()];
 
   const timer =
     refreshIntervalMs > 0
@@ -188,29 +183,13 @@ export async function openStoreKeyRing(db: SqlDatabase, options: StoreKeyRingOpt
   timer?.unref();
 
   const ring: StoreKeyRing = {
+    ...keyRingReads(() => byKid),
     get activeKid() {
       return active.rec.kid;
     },
     sign(header, payload) {
       const a = active;
       return { token: signJws({ ...header, kid: a.rec.kid }, payload, a.privateKey), kid: a.rec.kid };
-    },
-    publicKey(kid) {
-      const r = typeof kid === 'string' ? byKid.get(kid) : undefined;
-      return r && r.status !== 'revoked' ? r.publicKey : undefined;
-    },
-    status(kid) {
-      return byKid.get(kid)?.status;
-    },
-    jwks() {
-      const published = all().filter((r) => r.status !== 'revoked');
-      published.sort((a, b) => (a.status === 'active' ? -1 : b.status === 'active' ? 1 : 0));
-      return { keys: published.map((r) => ({ ...r.publicJwk })) };
-    },
-    revokedKids() {
-      return all()
-        .filter((r) => r.status === 'revoked')
-        .map((r) => r.kid);
     },
     async noteIssued(kid, exp) {
       const r = byKid.get(kid);
@@ -269,18 +248,11 @@ export async function openStoreKeyRing(db: SqlDatabase, options: StoreKeyRingOpt
         return gone;
       });
     },
-    list(): KeyInfo[] {
-      return all().map((r) => ({ kid: r.kid, status: r.status, maxExp: r.maxExp }));
-    },
     refresh,
     async close() {
       if (timer) clearInterval(timer);
-      await queue;
+      await queue.idle();
     },
   };
-  // Prints as kids only: no key material in logs or JSON.
-  const view = () => ({ activeKid: ring.activeKid, keys: ring.list() });
-  Object.defineProperty(ring, 'toJSON', { value: view, enumerable: false });
-  Object.defineProperty(ring, inspect.custom, { value: () => `KeyRing ${JSON.stringify(view())}`, enumerable: false });
-  return ring;
+  return redactKeyRing(ring);
 }

@@ -8,6 +8,18 @@ import { ReflectionIndex } from './reflection.js';
 import { wrapService } from './server-handlers.js';
 import type { HandlerEnv } from './server-handlers.js';
 import { createServiceDefinition } from './service-definition.js';
+import { unaryDeadlineInterceptor } from './unary-deadline.js';
+
+/** Largest delay Node timers honour: longer ones fire at once, so grpc-js must not see them. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_STREAMS = 2 ** 32 - 1;
+/** Time limits and their largest values (grpc-js adds up to 10 % jitter to the age). */
+const TIME_LIMITS = {
+  maxConnectionIdleMs: MAX_TIMER_MS,
+  maxConnectionAgeMs: Math.floor(MAX_TIMER_MS / 1.1),
+  maxConnectionAgeGraceMs: MAX_TIMER_MS,
+  unaryDeadlineMs: MAX_TIMER_MS,
+} as const;
 
 /** Options of {@link createServer}; every field has a default in {@link DEFAULT_SERVER_OPTIONS}. */
 export interface ServerOptions {
@@ -21,6 +33,38 @@ export interface ServerOptions {
   readonly keepaliveTimeMs?: number;
   /** How long to wait for a keepalive ping answer before closing the connection. */
   readonly keepaliveTimeoutMs?: number;
+  /**
+   * Most calls one connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS,
+   * `grpc.max_concurrent_streams`). grpc-js and Node clients queue further calls on that
+   * connection until one ends; a client that ignores the setting has them refused
+   * (REFUSED_STREAM). Long-lived streams count: a process that holds many feeds open to
+   * one server should spread them over several connections.
+   */
+  readonly maxConcurrentStreams?: number;
+  /**
+   * A connection with no open call for this long is closed with a GOAWAY
+   * (`grpc.max_connection_idle_ms`); clients reconnect on their next call. A connection
+   * carrying a stream (WatchRevocations, Tail) is busy, never idle. `Infinity`: never.
+   */
+  readonly maxConnectionIdleMs?: number;
+  /**
+   * After about this long (±10 % jitter) a connection takes no new calls (GOAWAY,
+   * `grpc.max_connection_age_ms`): clients open a fresh one, which re-runs the TLS
+   * handshake with current certificates and spreads load over replicas. `Infinity`: never.
+   */
+  readonly maxConnectionAgeMs?: number;
+  /**
+   * How long calls still open on an aged connection may continue before it is closed
+   * (`grpc.max_connection_age_grace_ms`). `Infinity`: until they end, so long-lived
+   * streams are never cut by the age limit.
+   */
+  readonly maxConnectionAgeGraceMs?: number;
+  /**
+   * Unary calls whose client set no deadline end with DEADLINE_EXCEEDED after this long,
+   * also when their request message never arrives. Calls with a deadline and streaming
+   * calls are not affected. `Infinity`: no bound.
+   */
+  readonly unaryDeadlineMs?: number;
   /** grpc-js server interceptors, run before Baton's handler wrapper. */
   readonly serverInterceptors?: readonly grpc.ServerInterceptor[];
   /** Called with any non-Baton error a handler threw (for logging); the caller only sees ERR_INTERNAL. */
@@ -43,6 +87,16 @@ export const DEFAULT_SERVER_OPTIONS = Object.freeze({
   keepaliveTimeMs: 60_000,
   /** 20 s. */
   keepaliveTimeoutMs: 20_000,
+  /** 100 per connection (far above what one Baton client uses; a guard holds one feed). */
+  maxConcurrentStreams: 100,
+  /** 5 min: abandoned connections go; agents heartbeating and guards' feeds stay. */
+  maxConnectionIdleMs: 300_000,
+  /** 30 min. */
+  maxConnectionAgeMs: 1_800_000,
+  /** Infinity: open calls finish on an aged connection, however long they run. */
+  maxConnectionAgeGraceMs: Infinity,
+  /** 60 s (Baton clients always send a deadline, 10 s by default). */
+  unaryDeadlineMs: 60_000,
   /** None. */
   serverInterceptors: Object.freeze([]) as readonly grpc.ServerInterceptor[],
   /** None: internal errors are answered as ERR_INTERNAL and recorded on the span only. */
@@ -81,7 +135,8 @@ class Server implements BatonServer {
       'grpc.max_send_message_length': options.maxSendMessageBytes,
       'grpc.keepalive_time_ms': options.keepaliveTimeMs,
       'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
-      interceptors: [...options.serverInterceptors],
+      ...connectionLimits(options),
+      interceptors: [...(Number.isFinite(options.unaryDeadlineMs) ? [unaryDeadlineInterceptor(options.unaryDeadlineMs)] : []), ...options.serverInterceptors],
     });
     this.env = { maxMetadataBytes: options.maxMetadataBytes, tracing: options.tracing, onInternalError: options.onInternalError };
     // Health checks and reflection are infrastructure: not traced, so they do not flood traces.
@@ -148,7 +203,25 @@ export function createServer(options: ServerOptions = {}): BatonServer {
     const v = merged[key];
     if (!Number.isInteger(v) || v <= 0) throw new TypeError(`createServer: ${key} must be a positive integer`);
   }
+  if (!Number.isInteger(merged.maxConcurrentStreams) || merged.maxConcurrentStreams <= 0 || merged.maxConcurrentStreams > MAX_STREAMS) {
+    throw new TypeError('createServer: maxConcurrentStreams must be a positive integer of at most 2^32-1');
+  }
+  for (const [key, max] of Object.entries(TIME_LIMITS) as [keyof typeof TIME_LIMITS, number][]) {
+    const v = merged[key];
+    if (v !== Infinity && (!Number.isInteger(v) || v <= 0 || v > max)) throw new TypeError(`createServer: ${key} must be a positive integer of at most ${max}, or Infinity`);
+  }
   return new Server(merged);
+}
+
+/** The grpc-js channel arguments of the connection limits; `Infinity` leaves a limit unset (off). */
+function connectionLimits(o: Required<ServerOptions>): grpc.ServerOptions {
+  const finite = (key: string, v: number): grpc.ServerOptions => (Number.isFinite(v) ? { [key]: v } : {});
+  return {
+    'grpc.max_concurrent_streams': o.maxConcurrentStreams,
+    ...finite('grpc.max_connection_idle_ms', o.maxConnectionIdleMs),
+    ...finite('grpc.max_connection_age_ms', o.maxConnectionAgeMs),
+    ...finite('grpc.max_connection_age_grace_ms', o.maxConnectionAgeGraceMs),
+  };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
