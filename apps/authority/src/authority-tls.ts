@@ -9,7 +9,7 @@
  *   certificates are requested, not required: agents register before they have one, and
  *   an agent presenting its SVID can use certificate-bound tokens here too.
  *   A process without identity serves an SVID from the same CA, read from the shared
- *   `keys/ca` (see ca-snapshot.ts).
+ *   `keys/ca` (see shared-ca.ts).
  * - `tls.mode: "files"`: a certificate chain and key from PEM files (e.g. from a public
  *   CA), server-only TLS; `caFile` verifies peers in other processes (peer-channels.ts).
  *
@@ -23,7 +23,7 @@ import { ServerCredentials } from '@grpc/grpc-js';
 import { BatonError, parseSpiffeId, type AuditSink, type Clock } from '@baton/core';
 import { caRotationRecord, openFileIdentityCa, type IdentityCa } from '@baton/identity';
 import { TrustBundle, createSvidSource, svidOf, svidServerCredentials, type MutableSvidSource, type Svid, type SvidSource } from '@baton/x509';
-import { withSharedCa } from './ca-snapshot.js';
+import { withSharedCa } from './shared-ca.js';
 import type { AuthorityConfig } from './config.js';
 import { loadOrCreateKeyFile } from './key-files.js';
 

@@ -11,7 +11,7 @@ import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
 import { openDatabase } from '@baton/store';
 import { TrustBundle, createSvidSource, pemToDers, svidChannelCredentials, svidOf, svidServerCredentials, withHandshakeErrors, type SvidSource } from '@baton/x509';
 import type { AuthorityTls } from './authority-tls.js';
-import { withSharedCa } from './ca-snapshot.js';
+import { withSharedCa } from './shared-ca.js';
 import { resolveConfig } from './config.js';
 import { authorityId, openPeerChannels } from './peer-channels.js';
 import { CEILING, codeOf, copyKeys, keyEntry, launchToken, register, setUpWorkflow, startReplica, tempDir, writeConfig, type Authorities, type ReplicaProcess } from './testing/fixtures.js';
@@ -227,30 +227,25 @@ describe('withSharedCa', () => {
     }
   });
 
-  it('reads a throwaway copy, removes it afterwards, and clears copies a crash left behind', async () => {
-    const d = tempDir('ca-snap');
+  it('reads the owner’s CA without changing a byte of it, and cannot rotate it', async () => {
+    const d = tempDir('ca-shared');
     try {
       const clock = manualClock(Date.now());
-      await openFileIdentityCa(path.join(d.dir, 'keys', 'ca'), { trustDomain: 'example.org', clock });
-      const run = path.join(d.dir, 'run');
-      fs.mkdirSync(run, { recursive: true, mode: 0o700 });
-      const crashed = path.join(run, 'ca-crashed');
-      const recent = path.join(run, 'ca-recent');
-      for (const dir of [crashed, recent]) fs.mkdirSync(dir, { mode: 0o700 });
-      const hourAgo = new Date(Date.now() - 3_600_000);
-      fs.utimesSync(crashed, hourAgo, hourAgo);
+      const caDir = path.join(d.dir, 'keys', 'ca');
+      await openFileIdentityCa(caDir, { trustDomain: 'example.org', clock });
+      const snapshot = () => fs.readdirSync(caDir).sort().map((n) => [n, fs.readFileSync(path.join(caDir, n), 'utf8'), fs.statSync(path.join(caDir, n)).mtimeMs]);
+      const before = snapshot();
       const config = resolveConfig({ dataDir: d.dir, trustDomain: 'example.org', services: ['delegation'], tls: { mode: 'authority-ca' } }, d.dir, {});
-      let during: string[] = [];
-      const ids = await withSharedCa(config, clock, async (ca) => {
-        during = fs.readdirSync(run);
-        return ca.list().length;
+      const issued = await withSharedCa(config, clock, async (ca) => {
+        const key = generateKeyPair();
+        // An SVID far past the owner's recorded coverage: the reader does not extend it.
+        const svid = await ca.issue('spiffe://example.org/authority', key.publicKey, clock.now() + 86_400_000);
+        await expect(ca.rotate()).rejects.toThrow(TypeError);
+        return svid;
       });
-      expect(ids).toBeGreaterThan(0);
-      // During: the recent one (maybe another process's) and our own copy; never the crashed one.
-      expect(during).not.toContain('ca-crashed');
-      expect(during).toContain('ca-recent');
-      expect(during.filter((n) => n.startsWith('ca-'))).toHaveLength(2);
-      expect(fs.readdirSync(run).sort()).toEqual(['ca-recent']);
+      expect(issued.rotatedFrom).toBeUndefined();
+      expect(snapshot()).toEqual(before);
+      expect(fs.existsSync(path.join(d.dir, 'run'))).toBe(false);
     } finally {
       d.rm();
     }

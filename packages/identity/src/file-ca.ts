@@ -43,6 +43,43 @@ function parseState(text: string, trustDomain: string): StateFile {
   return s;
 }
 
+/** The CA records of a state file, the active one with its private key. */
+async function readRecords(dir: string, text: string, trustDomain: string): Promise<{ records: CaRecord[]; active: string }> {
+  const state = parseState(text, trustDomain);
+  const records: CaRecord[] = [];
+  for (const c of state.cas) {
+    const certificate = Buffer.from(c.certificate, 'base64');
+    const parsed = parseCertificate(certificate);
+    const base: CaRecord = { kid: c.kid, status: c.status, certificate, notAfter: parsed.notAfter, coverUntil: c.coverUntil };
+    if (c.status === 'active') {
+      const kp = await loadPrivate(dir, c.kid);
+      // The certificate must certify the key the file holds.
+      if (!parsed.spki.equals(kp.publicKey.export({ format: 'der', type: 'spki' }))) throw new Error('CA certificate does not match its key');
+      records.push({ ...base, privateKey: kp.privateKey });
+    } else {
+      records.push(base);
+    }
+  }
+  return { records, active: state.active };
+}
+
+/**
+ * The identity CA in `dir` as seen by a process that does not own it (an authority process
+ * without identity, issuing its own listener certificate): read once, never created,
+ * rotated, pruned or written. Coverage of what it issues stays the owner's record, so the
+ * owner keeps a retired CA trusted for its own SVIDs only; readers renew theirs at half-life.
+ */
+export async function openSharedIdentityCa(dir: string, options: Pick<IdentityCaOptions, 'trustDomain' | 'clock'>): Promise<IdentityCa> {
+  const text = await readSecretFile(path.join(dir, STATE_FILE));
+  const { records } = await readRecords(dir, text, options.trustDomain);
+  const readOnly = async (): Promise<never> => {
+    throw new TypeError('shared identity CA: only the process hosting identity changes it');
+  };
+  const store: CaStore = { coverSlackMs: COVER_SLACK_MS, saveActive: readOnly, dropPrivate: readOnly, saveState: async () => undefined };
+  // rotateBeforeSeconds 0: issuing never rotates here.
+  return createIdentityCa(records, store, { ...options, rotateBeforeSeconds: 0 });
+}
+
 /**
  * Opens (creating on first use) the identity CA kept in `dir`.
  *
@@ -83,33 +120,18 @@ export async function openFileIdentityCa(dir: string, options: IdentityCaOptions
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 
-  const records: CaRecord[] = [];
   if (text === undefined) {
     const kp = generateKeyPair();
     const now = (options.clock ?? { now: () => Date.now() }).now();
     const rec = newCaRecord(kp, options.trustDomain, now, (options.caTtlSeconds ?? IDENTITY_CA_DEFAULTS.caTtlSeconds) * 1000);
     await store.saveActive(kp, rec.kid);
-    records.push(rec);
-    await store.saveState(records);
-  } else {
-    const state = parseState(text, options.trustDomain);
-    for (const c of state.cas) {
-      const certificate = Buffer.from(c.certificate, 'base64');
-      const parsed = parseCertificate(certificate);
-      const base: CaRecord = { kid: c.kid, status: c.status, certificate, notAfter: parsed.notAfter, coverUntil: c.coverUntil };
-      if (c.status === 'active') {
-        const kp = await loadPrivate(dir, c.kid);
-        // The certificate must certify the key the file holds.
-        if (!parsed.spki.equals(kp.publicKey.export({ format: 'der', type: 'spki' }))) throw new Error('CA certificate does not match its key');
-        records.push({ ...base, privateKey: kp.privateKey });
-      } else {
-        records.push(base);
-      }
-    }
-    // Leftover private keys of CAs no longer active (a crash mid-rotation) are deleted.
-    for (const name of await fs.readdir(dir)) {
-      if (name.endsWith('.jwk') && name !== `${state.active}.jwk`) await fs.rm(path.join(dir, name), { force: true });
-    }
+    await store.saveState([rec]);
+    return createIdentityCa([rec], store, options);
+  }
+  const { records, active } = await readRecords(dir, text, options.trustDomain);
+  // Leftover private keys of CAs no longer active (a crash mid-rotation) are deleted.
+  for (const name of await fs.readdir(dir)) {
+    if (name.endsWith('.jwk') && name !== `${active}.jwk`) await fs.rm(path.join(dir, name), { force: true });
   }
   return createIdentityCa(records, store, options);
 }

@@ -11,7 +11,7 @@ export { IDENTITY_MIGRATIONS } from './schema.js';
 export { IDENTITY_CA_DEFAULTS, memoryIdentityCa } from './identity-ca.js';
 export type { CaStatus, IdentityCa, IdentityCaOptions, IssuedSvid } from './identity-ca.js';
 export { caRotationRecord } from './svid-audit.js';
-export { openFileIdentityCa } from './file-ca.js';
+export { openFileIdentityCa, openSharedIdentityCa } from './file-ca.js';
 export type { SweepResult } from './sweeper.js';
 // The registration message lives in @baton/core so the agent SDK can sign it without
 // depending on this server package; re-exported here for convenience.
