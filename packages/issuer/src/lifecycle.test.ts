@@ -52,6 +52,23 @@ describe.each(STORES)('Renew, Release, Introspect over gRPC (%s)', (kind) => {
     expect(h.audit.find((a) => a.type === 'token.renewed' && a.attributes?.jti === c1.jti)?.reasonDetail).toContain(c0.jti);
   });
 
+  it('records the renewal as one TOKEN entry covering the old token until it could no longer be presented', async () => {
+    const agent = h.newAgent();
+    const first = await h.issue(agent, { maxRenewals: 3 });
+    h.clock.advance(5_000);
+    await renew(agent, first.accessToken);
+    const c0 = claimsOf(first.accessToken);
+    const rows = await h.db.all<{ level: string; reason: string; expires_at: number; not_after_iat: number; actor: string }>(
+      'SELECT level, reason, expires_at, not_after_iat, actor FROM issuer_revocations WHERE target = ?',
+      [c0.jti],
+    );
+    expect(rows.map((r) => ({ ...r, expires_at: Number(r.expires_at), not_after_iat: Number(r.not_after_iat) }))).toEqual([
+      { level: 'token', reason: 'renewed', expires_at: c0.exp + 30, not_after_iat: c0.iat + 5, actor: `agent:${agent.sub}` },
+    ]);
+    const old = await h.db.get<{ status: string }>('SELECT status FROM issuer_tokens WHERE jti = ?', [c0.jti]);
+    expect(old?.status).toBe('renewed');
+  });
+
   it('narrows scope on request and refuses any widening', async () => {
     const agent = h.newAgent();
     const t = await h.issue(agent);

@@ -5,9 +5,9 @@ import { hopHash } from './delegation-claims.js';
 import { grantTtl } from './grant-ttl.js';
 import { announce, emitAudit, type IssuerContext } from './issuer-context.js';
 import { extendReference, putReference } from './reference-repo.js';
+import { appendRevocation } from './revocation-repo.js';
 import { tokenState } from './token-state.js';
 import { insertToken, retireToken, type TokenRecord } from './token-repo.js';
-import { writeRevocation } from './write-revocation.js';
 
 /** What a renewal asks for. */
 export interface RenewInput {
@@ -88,7 +88,7 @@ export async function renewToken(ctx: IssuerContext, claims: AccessTokenClaims, 
     ...(encoded.reference ? { reference: encoded.reference } : {}),
   };
 
-  const { entry } = await ctx.db.transaction(async (tx) => {
+  const entry = await ctx.db.transaction(async (tx) => {
     // The atomic status change is what makes a token renewable once: a concurrent
     // renewal (or a release/revoke) that got there first leaves nothing to change.
     if (!(await retireToken(tx, old.jti, 'renewed'))) throw new BatonError('ERR_TOKEN_REVOKED', 'token was ended concurrently');
@@ -97,7 +97,19 @@ export async function renewToken(ctx: IssuerContext, claims: AccessTokenClaims, 
       if (encoded.isNewReference) await putReference(tx, encoded.reference, old.delegation, grant.exp);
       else await extendReference(tx, encoded.reference, grant.exp);
     }
-    return writeRevocation(ctx, tx, { level: 'token', target: old.jti, reason: 'renewed', actor: `agent:${old.sub}`, minCoveredExp: old.exp });
+    // The entry covers the old token only, which the UPDATE above just ended, so it is
+    // appended directly: scanning for other covered tokens to end (as writeRevocation
+    // does) would find none. It lives as long as the old token could be presented.
+    return appendRevocation(tx, {
+      level: 'token',
+      target: old.jti,
+      reason: 'renewed',
+      createdAt: now,
+      expiresAt: Math.max(old.exp, now) + ctx.leewaySeconds,
+      // Covers the old token even if the clock stepped back since it was issued.
+      notAfterIat: Math.max(now, old.iat),
+      actor: `agent:${old.sub}`,
+    });
   });
   await announce(ctx, [entry]);
   await ctx.keyRing.noteIssued(encoded.kid, grant.exp);

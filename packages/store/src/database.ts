@@ -33,8 +33,10 @@ export interface SqlDatabase extends SqlExecutor {
   /** Several statements of DDL, no parameters. */
   exec(sql: string): Promise<void>;
   /**
-   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
-   * On SQLite other statements wait until the transaction ends, so nothing interleaves.
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws;
+   * the promise resolves once the commit is durable. On SQLite other statements wait
+   * until the transaction ends, so nothing interleaves (the commit itself may be shared
+   * with concurrent writers: group commit).
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
