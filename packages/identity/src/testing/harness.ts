@@ -3,15 +3,11 @@
  * server on port 0, talking to each other over gRPC, over SQLite (temp file) or
  * PostgreSQL (per-run schema), with a manual clock shared by everything.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import {
   BatonError,
   generateKeyPair,
   manualClock,
-  randomId,
   registrationMessage,
   signBytes,
   type AuditRecord,
@@ -31,15 +27,16 @@ import {
   type WorkflowPolicySchema,
 } from '@baton/proto/baton/identity/v1/identity_pb.js';
 import { IssuerService } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
-import { openDatabase, type SqlDatabase } from '@baton/store';
+import type { SqlDatabase } from '@baton/store';
+import { TEST_PG_URL, TEST_STORES, openTestStore, type TestStore, type TestStoreKind } from '@baton/store/testing';
 import { createIdentity, type Identity } from '../create-identity.js';
 import type { IdentityOptions } from '../options.js';
 
 export const ISSUER = 'spiffe://baton.local/authority';
 export const TD = 'baton.local';
-export const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const STORES = ['sqlite', 'postgres'] as const;
-export type StoreKind = (typeof STORES)[number];
+export const PG_URL = TEST_PG_URL;
+export const STORES = TEST_STORES;
+export type StoreKind = TestStoreKind;
 
 /** The default workflow's ceiling. */
 export const CEILING = [
@@ -47,28 +44,8 @@ export const CEILING = [
   { action: 'approve', resource: 'invoice', constraints: { amount: { max: 5000 } } },
 ];
 
-async function openStore(kind: StoreKind, label: string): Promise<{ db: SqlDatabase; cleanup(): Promise<void> }> {
-  if (kind === 'sqlite') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `baton-identity-${label}-`));
-    const db = await openDatabase(`sqlite:${path.join(dir, 'identity.db')}`, { synchronous: 'NORMAL' });
-    return {
-      db,
-      async cleanup() {
-        await db.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
-  const schema = `identity_${label}_${process.pid}_${randomId(8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
-  const db = await openDatabase(PG_URL, { schema, max: 20 });
-  return {
-    db,
-    async cleanup() {
-      await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await db.close();
-    },
-  };
-}
+/** Opens a fresh store; `cleanup` drops it. */
+export const openStore = (kind: StoreKind, label: string): Promise<TestStore> => openTestStore(kind, 'identity', label, { max: 20 });
 
 /** An agent key plus what a test needs to register it. */
 export interface RegisterArgs {

@@ -3,9 +3,6 @@
  * file in a temp dir) or PostgreSQL (a per-run schema), with a manual clock and the keys
  * of an operator, the identity and delegation services, and a stranger.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import {
   BatonError,
@@ -20,43 +17,22 @@ import {
 import { dpopMetadata, keyProofMetadata, type MethodRef } from '@baton/guard';
 import { createClient, createServer, type BatonServer, type Client } from '@baton/proto';
 import { IssueRequestSchema, IssuerService, type IssueResponse } from '@baton/proto/baton/issuer/v1/issuer_pb.js';
-import { openDatabase, type SqlDatabase } from '@baton/store';
+import type { SqlDatabase } from '@baton/store';
+import { TEST_PG_URL, TEST_STORES, openTestStore, type TestStore, type TestStoreKind } from '@baton/store/testing';
 import { createIssuer, type Issuer } from '../create-issuer.js';
 import { memoryKeyRing, type KeyRing } from '../key-ring.js';
 import type { IssuerOptions } from '../options.js';
 
 export const ISSUER = 'spiffe://baton.local/authority';
 export const TD = 'baton.local';
-export const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const PG_URL = TEST_PG_URL;
 
 /** The two stores every service test runs against. */
-export const STORES = ['sqlite', 'postgres'] as const;
-export type StoreKind = (typeof STORES)[number];
+export const STORES = TEST_STORES;
+export type StoreKind = TestStoreKind;
 
 /** Opens a fresh store; `cleanup` drops it. */
-export async function openStore(kind: StoreKind, label: string): Promise<{ db: SqlDatabase; schema?: string; cleanup(): Promise<void> }> {
-  if (kind === 'sqlite') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `baton-issuer-${label}-`));
-    const db = await openDatabase(`sqlite:${path.join(dir, 'issuer.db')}`, { synchronous: 'NORMAL' });
-    return {
-      db,
-      async cleanup() {
-        await db.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
-  const schema = `issuer_${label}_${process.pid}_${randomId(8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
-  const db = await openDatabase(PG_URL, { schema });
-  return {
-    db,
-    schema,
-    async cleanup() {
-      await db.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await db.close();
-    },
-  };
-}
+export const openStore = (kind: StoreKind, label: string): Promise<TestStore> => openTestStore(kind, 'issuer', label);
 
 /** An agent as the tests see it. */
 export interface TestAgent {
