@@ -1,18 +1,18 @@
 /**
- * Verification of a large SQLite audit file on several cores: worker threads check the
- * hash chain of contiguous ranges (reading and hashing entries is most of the cost) and
- * stream the leaf hashes of the verified entries back; the main thread builds the Merkle
- * tree over them in order and compares roots with the trusted checkpoints. The first bad
- * entry is the one in the earliest range, so the answer is the same as a sequential pass.
+ * Verification of a large SQLite audit file on several cores: worker threads take
+ * contiguous ranges in turn, check their hash chain and build the Merkle tree of each
+ * range (reading and hashing entries is the whole cost); the main thread joins the
+ * ranges' subtrees in order and compares roots with the trusted checkpoints, so it leaves
+ * the cores to the workers. The first bad entry is the one in the earliest range, so the
+ * answer is the same as a sequential pass.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Checkpoint } from './checkpoint.js';
-import { MerkleFrontier } from './merkle-frontier.js';
+import { CompactRange } from './compact-range.js';
 import type { VerifyFailure, VerifyReport } from './verify-entries.js';
-import type { VerifyWorkerData, VerifyWorkerMessage } from './verify-worker.js';
-
+import type { VerifyTask, VerifyWorkerData, VerifyWorkerMessage } from './verify-worker.js';
 
 /** A message queue per worker, consumed in range order. */
 class Inbox {
@@ -37,6 +37,11 @@ class Inbox {
   }
 }
 
+// Entries per task: ranges are handed to whichever worker is free, so a worker slowed by
+// other load on the machine does not leave the others idle at the end.
+const TASK_MAX = 32_768;
+const TASKS_PER_THREAD = 4;
+
 /**
  * Verifies entries 1..size of the file at `path` with up to `threads` workers. Returns
  * undefined when parallel verification is not available (the worker script is missing,
@@ -54,28 +59,42 @@ export async function verifyInParallel(
   const count = Math.min(threads, Math.floor(size / minPerThread));
   if (count < 2 || !existsSync(fileURLToPath(script))) return undefined;
 
-  const per = Math.ceil(size / count);
-  const inboxes: Inbox[] = [];
-  const workers: Worker[] = [];
+  const per = Math.min(TASK_MAX, Math.ceil(size / (count * TASKS_PER_THREAD)));
+  const cps = checkpoints.filter((c) => c.size > 0).sort((a, b) => a.size - b.size);
+  const tasks: VerifyTask[] = [];
+  for (let from = 1; from <= size; from += per) {
+    const to = Math.min(size, from + per - 1);
+    tasks.push({ task: tasks.length, from, to, checkpointSizes: [...new Set(cps.map((c) => c.size).filter((s) => s >= from && s <= to))] });
+  }
+  const inboxes = tasks.map(() => new Inbox());
   const checked: number[] = [];
+  let nextTask = 0;
+  const assign = (w: Worker): void => w.postMessage(nextTask < tasks.length ? tasks[nextTask++]! : null);
+  const workers: Worker[] = [];
   for (let i = 0; i < count; i++) {
-    const data: VerifyWorkerData = { path, from: i * per + 1, to: Math.min(size, (i + 1) * per) };
-    const inbox = new Inbox();
+    const data: VerifyWorkerData = { path };
     const w = new Worker(script, { workerData: data });
     w.on('message', (m: VerifyWorkerMessage) => {
       if (m.kind === 'progress') {
-        checked[i] = m.checked;
+        checked[m.task] = m.checked;
         onProgress?.(checked.reduce((a, b) => a + (b ?? 0), 0), 0);
-      } else inbox.push(m);
+        return;
+      }
+      inboxes[m.task]!.push(m);
+      if (m.kind === 'done') {
+        checked[m.task] = m.entries;
+        assign(w);
+      }
     });
-    w.on('error', (err) => inbox.fail(err));
-    w.on('exit', (code) => (code !== 0 ? inbox.fail(new Error(`verify worker exited with ${code}`)) : undefined));
-    inboxes.push(inbox);
+    const fail = (err: unknown): void => inboxes.forEach((inbox) => inbox.fail(err));
+    w.on('error', fail);
+    w.on('exit', (code) => (code !== 0 ? fail(new Error(`verify worker exited with ${code}`)) : undefined));
     workers.push(w);
+    assign(w);
   }
 
-  const cps = checkpoints.filter((c) => c.size > 0).sort((a, b) => a.size - b.size);
-  const frontier = new MerkleFrontier();
+  // The tree of the verified prefix of the log: each worker's range is joined once it is done.
+  let tree = new CompactRange(0);
   let cpIndex = 0;
   let matched = 0;
   let entries = 0;
@@ -84,13 +103,17 @@ export async function verifyInParallel(
     outer: for (const inbox of inboxes) {
       for (;;) {
         const m = await inbox.next();
-        if (m.kind === 'hashes') {
-          for (let off = 0; off < m.hashes.length; off += 32) {
-            frontier.append(m.hashes.subarray(off, off + 32));
-            while (cpIndex < cps.length && cps[cpIndex]!.size === frontier.size) {
-              if (!frontier.root().equals(cps[cpIndex]!.rootHash)) {
-                const size = cps[cpIndex]!.size;
-                firstBad = { sequence: matched + 1, problem: 'root_mismatch', detail: `entries ${matched + 1}..${size} do not match the signed checkpoint at size ${size}` };
+        if (m.kind === 'roots') {
+          for (const { size: at, nodes } of m.at) {
+            const t = tree.clone();
+            t.appendRange(nodes);
+            const root = t.root();
+            while (cpIndex < cps.length && cps[cpIndex]!.size === at) {
+              if (!root.equals(cps[cpIndex]!.rootHash)) {
+                // Like a sequential pass: stop at the entry that completes the checkpoint.
+                firstBad = { sequence: matched + 1, problem: 'root_mismatch', detail: `entries ${matched + 1}..${at} do not match the signed checkpoint at size ${at}` };
+                entries = at;
+                tree = t;
                 break outer;
               }
               matched = cps[cpIndex++]!.size;
@@ -98,6 +121,7 @@ export async function verifyInParallel(
           }
         } else if (m.kind === 'done') {
           entries += m.entries;
+          tree.appendRange(m.range);
           if (m.firstBad) {
             firstBad = m.firstBad;
             break outer;
@@ -110,15 +134,15 @@ export async function verifyInParallel(
     await Promise.all(workers.map((w) => w.terminate()));
   }
   if (!firstBad && cpIndex < cps.length) {
-    const s = frontier.size + 1;
+    const s = tree.end + 1;
     firstBad = { sequence: s, problem: 'truncated', detail: `log ends at ${s - 1} but a signed checkpoint covers ${cps[cps.length - 1]!.size} entries` };
   }
-  onProgress?.(entries, frontier.size);
+  onProgress?.(entries, tree.end);
   const report: VerifyReport = {
     ok: firstBad === undefined,
     entries,
-    lastSequence: frontier.size,
-    rootHash: frontier.root(),
+    lastSequence: tree.end,
+    rootHash: tree.root(),
     checkpointSize: matched,
     ...(firstBad ? { firstBad } : {}),
   };

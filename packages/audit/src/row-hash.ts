@@ -40,6 +40,12 @@ const agentsText = new ColumnCanonicalizer((s) => {
 });
 const attributesText = new ColumnCanonicalizer((s) => canonicalAttributes(decodeAttributes(s)));
 
+/** Canonical JSON of a stored `intermediate_agents` text, as {@link canonicalRow} embeds it. */
+export const canonicalAgentsColumn = (stored: string): string => agentsText.of(stored);
+
+/** Canonical JSON of a stored `attributes` text, as {@link canonicalRow} embeds it. */
+export const canonicalAttributesColumn = (stored: string): string => attributesText.of(stored);
+
 /**
  * `canonicalEntry(valuesToEntry(values))` for a row given in ENTRY_COLUMNS order. Rows
  * whose columns do not have the stored types (numbers, strings) take that general path,
