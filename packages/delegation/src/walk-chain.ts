@@ -1,9 +1,9 @@
 /**
  * The walk from the root token to the final hop: the one place the chain rules live.
- * Pure (no I/O, no clock). Checks run per hop, cheapest first and always in the same
- * order — position and links, then the signer's key and the signature, then who may
- * receive what (cycles, attenuation, expiry) — and revocation only once every signature
- * held.
+ * Pure (no I/O; no clock decides anything, only the key cache's idle timer reads one).
+ * Checks run per hop, cheapest first and always in the same order — position and links,
+ * then the signer's key and the signature, then who may receive what (cycles,
+ * attenuation, expiry) — and revocation only once every signature held.
  */
 import type { KeyObject } from 'node:crypto';
 import {
@@ -75,21 +75,50 @@ function fail(code: ErrorCode, detail: string): never {
   throw new BatonError(code, detail);
 }
 
-const keyCache = new Map<string, KeyObject>();
+/** Most chain-bound keys kept imported (agents delegating now; churn costs only misses). */
 const KEY_CACHE_MAX = 4096;
+/** A key unused for this long is dropped: longer than a delegated token lives in practice. */
+const KEY_IDLE_MS = 2 * 60_000;
+// Least recently used first (a hit moves the key to the end), so idle keys sit at the front.
+const keyCache = new Map<string, { readonly key: KeyObject; usedAt: number }>();
 
-/** Imports a chain-bound key (cached: verifiers see the same agents' keys again and again). */
+/** Drops keys idle for {@link KEY_IDLE_MS}: they are at the front, so this stops at the first fresh one. */
+function dropIdleKeys(now: number): void {
+  for (const [x, e] of keyCache) {
+    if (now - e.usedAt < KEY_IDLE_MS) return;
+    keyCache.delete(x);
+  }
+}
+
+/**
+ * Imports a chain-bound key (cached: verifiers see the same agents' keys again and again).
+ * The cache uses a monotonic clock of its own: it decides only what is re-imported, never
+ * whether a chain holds, so the walk stays independent of the caller's clock.
+ */
 function importKey(x: string, what: string): KeyObject {
-  let key = keyCache.get(x);
-  if (key !== undefined) return key;
+  const now = performance.now();
+  dropIdleKeys(now);
+  const hit = keyCache.get(x);
+  if (hit !== undefined) {
+    keyCache.delete(x);
+    hit.usedAt = now;
+    keyCache.set(x, hit);
+    return hit.key;
+  }
+  let key: KeyObject;
   try {
     key = importPublicJwk({ kty: 'OKP', crv: 'Ed25519', x });
   } catch {
     return fail('ERR_CHAIN_INVALID', `${what} binds an invalid key`);
   }
   if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
-  keyCache.set(x, key);
+  keyCache.set(x, { key, usedAt: now });
   return key;
+}
+
+/** Keys currently cached (tests and diagnostics). */
+export function chainKeyCacheSize(): number {
+  return keyCache.size;
 }
 
 function revocationCode(r: boolean | ErrorCode | undefined): ErrorCode | undefined {

@@ -25,6 +25,7 @@ import {
   type Clock,
   type ErrorCode,
   type Scope,
+  type VerifyProofOptions,
 } from '@baton/core';
 import type { AllowDecision, Decision, DecisionInfo, DenyDecision, GuardCheckInput } from './decision.js';
 import { DEFAULT_GUARD_OPTIONS, resolveGuardOptions, type GuardOptions, type ResolvedGuardOptions } from './guard-options.js';
@@ -46,7 +47,12 @@ export interface Guard {
   readonly options: ResolvedGuardOptions;
   /** True when an introspector is configured (high-assurance routes can be served). */
   readonly supportsHighAssurance: boolean;
+  /** Entries in the verified-token and holder-key caches, expired ones not yet swept included (diagnostics). */
+  cacheSizes(): { readonly tokens: number; readonly holderKeys: number };
 }
+
+/** Imported holder keys by JWK `x`, as {@link verifyProof} takes them. */
+type HolderKeyCache = NonNullable<VerifyProofOptions['keyCache']>;
 
 /** Signature-verified facts about a token, cached by the token string. */
 interface VerifiedToken {
@@ -57,6 +63,8 @@ interface VerifiedToken {
   readonly scopes: readonly Scope[];
   /** `ath` for its proofs: base64url SHA-256 of the token. */
   readonly ath: string;
+  /** Holder-key cache view for proofs of this token (see {@link holderKeys}). */
+  readonly holderKeys: HolderKeyCache;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -89,8 +97,9 @@ export function createGuard(options: GuardOptions): Guard {
   const keys: KeySource = options.keys;
   const clock: Clock = options.clock ?? systemClock;
   const replayCache = options.replayCache ?? new ReplayCache({ maxEntries: DEFAULT_GUARD_OPTIONS.replayCacheSize });
-  const tokenCache = new LruMap<string, VerifiedToken>(opts.tokenCacheSize);
-  const keyCache = new LruMap<string, KeyObject>(opts.keyCacheSize);
+  // Both caches drop entries once no token that needs them can be valid any more.
+  const tokenCache = new LruMap<string, VerifiedToken>(opts.tokenCacheSize, { clock });
+  const keyCache = new LruMap<string, KeyObject>(opts.keyCacheSize, { clock });
   const refreshKeys = createRefreshLimiter(keys, clock, opts.keyRefreshIntervalMs);
   const { revocation, chain, highAssurance, onDecision } = options;
   const meter = options.meter ?? kpiGuardMeter;
@@ -126,10 +135,31 @@ export function createGuard(options: GuardOptions): Guard {
     } catch (err) {
       return deny('ERR_TOKEN_CLAIMS_INVALID', isBatonError(err) ? err.detail : 'scopes unreadable');
     }
+    // From this instant the token is expired even with the leeway: its cache entries go then.
+    const usableUntil = (claims.exp + opts.leewaySeconds) * 1000;
     // Deep-frozen: decisions hand these to handlers, and a mutation must not poison the cache.
-    const entry: VerifiedToken = Object.freeze({ kid, key, claims: deepFreeze(claims), scopes: deepFreeze(scopes), ath: sha256B64url(token) });
-    tokenCache.set(token, entry);
+    const entry: VerifiedToken = Object.freeze({
+      kid,
+      key,
+      claims: deepFreeze(claims),
+      scopes: deepFreeze(scopes),
+      ath: sha256B64url(token),
+      holderKeys: holderKeys(usableUntil),
+    });
+    // Gone once expired (checkTokenTimes denies it from then on anyway).
+    tokenCache.set(token, entry, usableUntil);
     return entry;
+  }
+
+  /**
+   * The holder-key cache as seen by proofs of a token usable until `until`: a key stays
+   * cached while some token it proved for can still be used, and no longer.
+   */
+  function holderKeys(until: number): HolderKeyCache {
+    return {
+      get: (x) => keyCache.get(x, until),
+      set: (x, k) => keyCache.set(x, k, until),
+    };
   }
 
   /** cnf binding: DPoP proof for jkt, certificate for x5t#S256. Returns [bearer, jkt]. */
@@ -158,7 +188,7 @@ export function createGuard(options: GuardOptions): Guard {
           accessTokenHash: vt.ath,
           maxAgeSeconds: opts.proofMaxAgeSeconds,
           replayCache,
-          keyCache,
+          keyCache: vt.holderKeys,
         });
         jkt = verified.jkt;
       } else if (!bearerAllowed) {
@@ -275,6 +305,9 @@ export function createGuard(options: GuardOptions): Guard {
     if (typeof input !== 'object' || input === null) throw new TypeError('guard.check: input required');
     if (typeof input.htm !== 'string' || typeof input.htu !== 'string') throw new TypeError('guard.check: htm and htu must be strings');
     const started = performance.now();
+    // Release expired entries even when a request does not reach a cache (e.g. expired tokens).
+    tokenCache.sweepIfDue();
+    keyCache.sweepIfDue();
     const span = tracer.startSpan('baton.guard.check');
     const facts: { claims?: AccessTokenClaims; chainHash?: string } = {};
     let decision: Decision;
@@ -313,5 +346,10 @@ export function createGuard(options: GuardOptions): Guard {
     return decision;
   }
 
-  return Object.freeze({ check, options: opts, supportsHighAssurance: highAssurance !== undefined });
+  return Object.freeze({
+    check,
+    options: opts,
+    supportsHighAssurance: highAssurance !== undefined,
+    cacheSizes: () => ({ tokens: tokenCache.size, holderKeys: keyCache.size }),
+  });
 }

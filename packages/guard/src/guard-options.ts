@@ -68,9 +68,9 @@ export interface GuardOptions {
   readonly clock?: Clock;
   /** Proof replay cache (bounded). Default a fresh cache of 100 000 entries. */
   readonly replayCache?: ReplayCache;
-  /** Verified tokens kept (LRU, keyed by token). Default 10 000; 0 disables. */
+  /** Verified tokens kept (LRU, keyed by token; each dropped once expired, exp + leeway). Default 10 000; 0 disables. */
   readonly tokenCacheSize?: number;
-  /** Holder public keys kept (LRU, keyed by JWK `x`). Default 10 000. */
+  /** Holder public keys kept (LRU, keyed by JWK `x`; each dropped once no token it proved for is usable). Default 10 000. */
   readonly keyCacheSize?: number;
   /** Minimum interval between key refreshes triggered by an unknown `kid`, ms. Default 10 000. */
   readonly keyRefreshIntervalMs?: number;

@@ -26,8 +26,16 @@ export interface KeyProofResult {
   readonly publicKey: KeyObject;
 }
 
-// Imported caller keys; callers are few (operators, orchestrators, services).
-const keyCache = new LruMap<string, KeyObject>(4096);
+/** A caller key unused for this long is dropped (and imported again on its next call). */
+const KEY_IDLE_MS = 5 * 60_000;
+// Imported caller keys; callers are few (operators, orchestrators, services). Bounded
+// against key churn, and idle keys expire so the cache does not fill up over hours. The
+// system clock only decides what is re-imported, never whether a proof is accepted.
+const keyCache = new LruMap<string, KeyObject>(4096, { clock: systemClock });
+const callerKeys = {
+  get: (x: string): KeyObject | undefined => keyCache.get(x, systemClock.now() + KEY_IDLE_MS),
+  set: (x: string, k: KeyObject): void => keyCache.set(x, k, systemClock.now() + KEY_IDLE_MS),
+};
 
 /**
  * Verifies the `baton-proof` metadata of a key-holder call: `htm` POST, `htu` the method
@@ -54,7 +62,7 @@ export function verifyKeyProof(ctx: CallContext, request: object, options: KeyPr
     requestHash: sha256B64url(raw),
     ...(options.maxAgeSeconds !== undefined ? { maxAgeSeconds: options.maxAgeSeconds } : {}),
     replayCache: options.replayCache,
-    keyCache,
+    keyCache: callerKeys,
   });
   return { jkt: v.jkt, publicKey: v.publicKey };
 }

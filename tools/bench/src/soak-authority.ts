@@ -81,9 +81,19 @@ export function authorityScript(): string {
 
 /** RSS of a process in bytes (`VmRSS` of /proc/<pid>/status); undefined when it is gone. */
 export function rssOf(pid: number): number | undefined {
+  return memoryOf(pid)?.rssBytes;
+}
+
+/** RSS and its anonymous part (heaps: V8, malloc; the rest is mapped files such as the binary). */
+export function memoryOf(pid: number): { rssBytes: number; anonBytes: number } | undefined {
   try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string): number | undefined => {
+      const m = new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+      return m ? Number(m[1]) * 1024 : undefined;
+    };
+    const rssBytes = kb('VmRSS');
+    return rssBytes === undefined ? undefined : { rssBytes, anonBytes: kb('RssAnon') ?? 0 };
   } catch {
     return undefined;
   }
@@ -95,8 +105,19 @@ interface Incarnation {
   stderr(): string;
 }
 
-function launch(script: string, configFile: string, readyTimeoutMs: number): Promise<Incarnation> {
-  const child = spawn(process.execPath, [script, '--config', configFile], {
+/** Options of {@link spawnAuthority}. */
+export interface SpawnOptions {
+  /** How long to wait for the ready line, ms. Default 30 000. */
+  readonly readyTimeoutMs?: number;
+  /** Extra Node flags for the child (diagnosis, e.g. `--trace-gc`, `--heapsnapshot-signal=SIGUSR2`). */
+  readonly nodeArgs?: readonly string[];
+  /** Append the child's whole stdout and stderr to this file (the handle keeps only the last 16 KiB of stderr). */
+  readonly logFile?: string;
+}
+
+function launch(script: string, configFile: string, opts: SpawnOptions): Promise<Incarnation> {
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script, '--config', configFile], {
     // Only PATH: BATON_* overrides from the caller's shell must not change the config.
     env: { PATH: process.env['PATH'] ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,6 +125,12 @@ function launch(script: string, configFile: string, readyTimeoutMs: number): Pro
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (c: string) => (stderr = (stderr + c).slice(-16 * 1024)));
+  if (opts.logFile !== undefined) {
+    const file = fs.createWriteStream(opts.logFile, { flags: 'a', mode: 0o600 });
+    child.stderr!.pipe(file, { end: false });
+    // Node's own diagnostics (--trace-gc) go to stdout; the ready line is still read below.
+    child.stdout!.pipe(file, { end: false });
+  }
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -132,9 +159,9 @@ function launch(script: string, configFile: string, readyTimeoutMs: number): Pro
 }
 
 /** Starts the authority of `setup` as a child process and returns its handle. */
-export async function spawnAuthority(setup: AuthoritySetup, readyTimeoutMs = 30_000): Promise<AuthorityHandle & { stderr(): string }> {
+export async function spawnAuthority(setup: AuthoritySetup, opts: SpawnOptions = {}): Promise<AuthorityHandle & { stderr(): string }> {
   const script = authorityScript();
-  let current = await launch(script, setup.configFile, readyTimeoutMs);
+  let current = await launch(script, setup.configFile, opts);
   const gone = (): boolean => current.child.exitCode !== null || current.child.signalCode !== null;
   return {
     address: setup.address,
@@ -150,7 +177,7 @@ export async function spawnAuthority(setup: AuthoritySetup, readyTimeoutMs = 30_
     },
     async restart() {
       if (!gone()) throw new TypeError('restart: the authority is still running');
-      current = await launch(script, setup.configFile, readyTimeoutMs);
+      current = await launch(script, setup.configFile, opts);
     },
     async stop() {
       if (gone()) return;

@@ -78,13 +78,13 @@ export function soakMarkdown(r: SoakResult): string {
     `|---|---|---|---|---|---|---|`,
     `| ${mb(r.rss.minBytes)} MB | ${mb(r.rss.maxBytes)} MB | ${mb(r.rss.secondQuarterMedianBytes)} MB | ${mb(r.rss.lastQuarterMedianBytes)} MB | ${r.rss.quarterRatio.toFixed(3)} | ${r.rss.slopeMbPerMin.toFixed(2)} MB/min | ${mark(r.rss.flat)} |`,
     '',
-    'Series (evenly spaced samples; sizes on disk include the WAL):',
+    'Series (evenly spaced samples; anonymous RSS is the V8 and malloc heaps, the rest mostly the mapped Node binary; sizes on disk include the WAL):',
     '',
-    '| t | RSS | state DB | audit DB | spools | audit entries | operations |',
-    '|---|---|---|---|---|---|---|',
+    '| t | RSS | anonymous | state DB | audit DB | spools | audit entries | operations |',
+    '|---|---|---|---|---|---|---|---|',
     ...spread(r.samples, 21).map(
       (s) =>
-        `| ${(s.atMs / 1000).toFixed(0)} s | ${mb(s.rssBytes)} MB | ${mb(s.stateBytes)} MB | ${mb(s.auditBytes)} MB | ${(s.spoolBytes / 1024).toFixed(0)} KiB | ${s.rows['audit_entries'] ?? '—'} | ${s.operations} |`,
+        `| ${(s.atMs / 1000).toFixed(0)} s | ${mb(s.rssBytes)} MB | ${mb(s.anonBytes)} MB | ${mb(s.stateBytes)} MB | ${mb(s.auditBytes)} MB | ${(s.spoolBytes / 1024).toFixed(0)} KiB | ${s.rows['audit_entries'] ?? '—'} | ${s.operations} |`,
     ),
     '',
     'Live rows per table at the first and last sample. The audit log only grows (append-only, by design); identity keeps agent records for an hour and used launch tokens for ten minutes after expiry, so those tables grow during a 10-minute run and level off after their retention; everything else is pruned as it expires.',

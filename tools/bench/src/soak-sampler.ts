@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { rssOf } from './soak-authority.js';
+import { memoryOf } from './soak-authority.js';
 
 /** One reading. */
 export interface SoakSample {
@@ -14,6 +14,8 @@ export interface SoakSample {
   readonly atMs: number;
   /** The authority's RSS; 0 when it could not be read. */
   readonly rssBytes: number;
+  /** Its anonymous part (`RssAnon`: V8 and malloc heaps); 0 when it could not be read. */
+  readonly anonBytes: number;
   /** `baton.db` with its WAL. */
   readonly stateBytes: number;
   /** `audit.db` with its WAL. */
@@ -81,9 +83,11 @@ export function sampleAuthority(pid: number, dataDir: string, atMs: number, oper
   const audit = path.join(dataDir, 'audit.db');
   const rows = countRows(path.join(dataDir, 'baton.db'));
   const auditRows = countRows(audit, ['audit_entries']);
+  const mem = memoryOf(pid);
   return {
     atMs,
-    rssBytes: rssOf(pid) ?? 0,
+    rssBytes: mem?.rssBytes ?? 0,
+    anonBytes: mem?.anonBytes ?? 0,
     stateBytes: fileBytes(path.join(dataDir, 'baton.db')),
     auditBytes: fileBytes(audit),
     spoolBytes: dirBytes(path.join(dataDir, 'spool')),

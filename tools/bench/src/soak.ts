@@ -35,7 +35,15 @@ function positive(v: string | undefined, fallback: number, what: string): number
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { minutes: { type: 'string' }, concurrency: { type: 'string' }, rate: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' } },
+    options: {
+      minutes: { type: 'string' },
+      concurrency: { type: 'string' },
+      rate: { type: 'string' },
+      out: { type: 'string' },
+      keep: { type: 'boolean' },
+      // Diagnosis: Node flags for the authority (e.g. --trace-gc), its output kept in the run dir (with --keep).
+      'node-arg': { type: 'string', multiple: true },
+    },
     strict: true,
   });
   const minutes = positive(values.minutes, 10, '--minutes');
@@ -52,7 +60,8 @@ async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
   const loadStart = os.loadavg()[0]!;
   const setup = await writeAuthoritySetup(dir);
-  const authority = await spawnAuthority(setup);
+  const nodeArgs = values['node-arg'] ?? [];
+  const authority = await spawnAuthority(setup, nodeArgs.length > 0 ? { nodeArgs, logFile: path.join(dir, 'authority.log') } : {});
   log(`authority pid ${authority.pid} at ${authority.address}, data in ${setup.dataDir}`);
   const world = await openSoakWorld({ authority: authority.address, operatorKey: setup.operatorKey, resourceKey: setup.resourceKey, workDir: dir });
   const ledger = new SoakLedger();
@@ -64,7 +73,7 @@ async function main(): Promise<number> {
       const s = sampleAuthority(authority.pid, setup.dataDir, Date.now() - start, ledger.operations);
       samples.push(s);
       if (samples.length % Math.max(1, Math.round(30_000 / sampleEveryMs)) === 1) {
-        log(`${(s.atMs / 1000).toFixed(0)} s: RSS ${(s.rssBytes / 1e6).toFixed(1)} MB, ${s.operations} ops, ${ledger.unexpectedCount} unexpected errors, audit ${s.rows['audit_entries'] ?? '?'} entries`);
+        log(`${(s.atMs / 1000).toFixed(0)} s: RSS ${(s.rssBytes / 1e6).toFixed(1)} MB (anon ${(s.anonBytes / 1e6).toFixed(1)}), ${s.operations} ops, ${ledger.unexpectedCount} unexpected errors, audit ${s.rows['audit_entries'] ?? '?'} entries`);
       }
     };
     take();
