@@ -156,4 +156,28 @@ describe('event windows', () => {
     expect(r.hit('k', 0)).toBe(62); // 60 s old: outside, not counted
     expect(r.hit('k', 200_000)).toBe(1); // long quiet: everything else expired
   });
+
+  it('with a clock, a key whose window passed without events is dropped, freeing its memory', () => {
+    const clock = manualClock(1_000_000);
+    const w = new RecentEvents(100, clock);
+    const r = new MinuteRate(100, clock);
+    for (let i = 0; i < 50; i++) {
+      w.hit(`agent-${i}`, clock.now(), 3, 10_000);
+      r.hit(`agent-${i}`, clock.now());
+    }
+    expect([w.size, r.size]).toEqual([50, 50]);
+    clock.advance(9_000);
+    w.hit('agent-0', clock.now(), 3, 10_000); // keeps agent-0 alive
+    r.hit('agent-0', clock.now());
+    clock.advance(2_000); // 11 s: the other windows passed; the rate minute has not
+    w.hit('other', clock.now(), 3, 10_000); // any use sweeps
+    expect(w.size).toBe(2);
+    expect(w.hit('agent-0', clock.now(), 3, 10_000)).toBe(false); // two events within 10 s, not three
+    expect(w.hit('agent-0', clock.now(), 3, 10_000)).toBe(true);
+    expect(w.hit('agent-1', clock.now(), 3, 10_000)).toBe(false); // starts afresh
+    expect(r.size).toBe(50);
+    clock.advance(60_000);
+    expect(r.hit('agent-2', clock.now())).toBe(1);
+    expect(r.size).toBe(1);
+  });
 });

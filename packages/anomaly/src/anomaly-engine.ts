@@ -101,10 +101,10 @@ export function createAnomalyEngine(options: AnomalyEngineOptions): AnomalyEngin
   const actedMemoryMs = options.actedMemoryMs ?? ANOMALY_ENGINE_DEFAULTS.actedMemoryMs;
   if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) throw new TypeError('createAnomalyEngine: maxTrackedKeys must be a positive integer');
   if (!Number.isSafeInteger(actedMemoryMs) || actedMemoryMs < 0) throw new TypeError('createAnomalyEngine: actedMemoryMs must be a non-negative integer');
-  const denials = new RecentEvents(maxKeys);
-  const proofs = new RecentEvents(maxKeys);
-  const rate = new MinuteRate(maxKeys);
-  const acted = new LruMap<string, number>(maxKeys);
+  const denials = new RecentEvents(maxKeys, clock);
+  const proofs = new RecentEvents(maxKeys, clock);
+  const rate = new MinuteRate(maxKeys, clock);
+  const acted = new LruMap<string, number>(maxKeys, { clock });
 
   const actedKey = (a: Pick<AnomalyAction, 'level' | 'target'>) => `${a.level} ${a.target}`;
 
@@ -113,7 +113,7 @@ export function createAnomalyEngine(options: AnomalyEngineOptions): AnomalyEngin
     const k = actedKey(action);
     const at = acted.get(k);
     if (at !== undefined && nowMs - at < actedMemoryMs) return undefined;
-    acted.set(k, nowMs);
+    acted.set(k, nowMs, nowMs + actedMemoryMs);
     return action;
   }
 

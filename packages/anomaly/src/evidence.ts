@@ -57,7 +57,8 @@ const REFRESH_INTERVAL_MS = 1000;
 /** Builds the verifier ({@link EvidenceVerifier}). */
 export function createEvidenceVerifier(o: EvidenceVerifierOptions): EvidenceVerifier {
   const grace = o.graceSeconds ?? 120;
-  const cache = new LruMap<string, Cached>(o.cacheSize ?? 10_000);
+  // An entry goes when its token can no longer count as evidence (exp + grace).
+  const cache = new LruMap<string, Cached>(o.cacheSize ?? 10_000, { clock: o.clock });
   let lastRefresh = Number.NEGATIVE_INFINITY;
 
   async function keyFor(kid: string): Promise<ReturnType<KeySource['key']>> {
@@ -93,7 +94,7 @@ export function createEvidenceVerifier(o: EvidenceVerifierOptions): EvidenceVeri
       return 'claims malformed';
     }
     const entry: Cached = { kid, key, claims, scopes };
-    cache.set(token, entry);
+    cache.set(token, entry, (claims.exp + grace) * 1000);
     return entry;
   }
 
