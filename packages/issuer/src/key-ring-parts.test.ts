@@ -1,21 +1,14 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { generateKeyPair, type PublicJwk } from '@baton/core';
+import { generateKeyPair } from '@baton/core';
 import { keyRingReads, redactKeyRing, serialQueue, type PublishedKey } from './key-ring-parts.js';
-import type { KeyRing, KeyStatus } from './key-ring.js';
+import { recordOf, type KeyRing, type KeyStatus } from './key-ring.js';
 
-function key(status: KeyStatus, maxExp = 0): PublishedKey & { privateKey: unknown } {
+// Every key keeps its private half here, retired or not: the reads must never show it.
+const key = (status: KeyStatus, maxExp = 0): PublishedKey & { privateKey: unknown } => {
   const kp = generateKeyPair();
-  const kid = kp.thumbprint;
-  return {
-    kid,
-    status,
-    publicJwk: Object.freeze({ ...kp.publicJwk, kid, alg: 'EdDSA', use: 'sig' }) as PublicJwk,
-    publicKey: kp.publicKey,
-    privateKey: kp.privateKey,
-    maxExp,
-  };
-}
+  return { ...recordOf(kp, status), privateKey: kp.privateKey, maxExp };
+};
 
 const mapOf = (...keys: PublishedKey[]) => new Map(keys.map((k) => [k.kid, k]));
 
