@@ -256,6 +256,7 @@ export function createGuard(options: GuardOptions): Guard {
     return {
       allow: true,
       claims,
+      kid: vt.kid,
       scopes: vt.scopes,
       ...(matched !== undefined ? { matched } : {}),
       subject: claims.sub,

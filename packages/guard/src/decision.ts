@@ -27,6 +27,8 @@ export interface GuardCheckInput {
 export interface AllowDecision {
   readonly allow: true;
   readonly claims: AccessTokenClaims;
+  /** kid of the issuer key the token verified under. */
+  readonly kid: string;
   /** The token's scopes (structured). */
   readonly scopes: readonly Scope[];
   /** The scope that permitted the request (absent on authenticate-only routes). */

@@ -14,7 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, type Guard } from './create-guard.js';
 import type { AllowDecision, Decision, DecisionInfo } from './decision.js';
-import { decisionOf, guardGrpcService } from './guard-grpc.js';
+import { authenticateCall, decisionOf, guardGrpcService } from './guard-grpc.js';
 import { verifyKeyProof } from './key-proof.js';
 import { staticKeys } from './key-source.js';
 import { dpopMetadata, keyProofMetadata } from './proof-metadata.js';
@@ -261,3 +261,28 @@ describe('verifyKeyProof over gRPC', () => {
 function sec(): number {
   return Math.floor(f.clock.now() / 1000);
 }
+
+describe('authenticateCall', () => {
+  const callWith = (md: Record<string, string>): CallContext => {
+    const metadata = new Metadata();
+    for (const [k, v] of Object.entries(md)) metadata.set(k, v);
+    return { metadata, method: INTROSPECT } as unknown as CallContext;
+  };
+
+  it('returns the allow decision with the kid the token verified under', async () => {
+    const token = f.mint();
+    const d = await authenticateCall(guard, callWith(dpopMetadata(f.holder, token, INTROSPECT)));
+    expect(d).toMatchObject({ allow: true, kid: f.kid, bearer: false, jkt: f.holder.thumbprint });
+  });
+
+  it('throws the denial code, with the reason kept as the detail', async () => {
+    await expect(authenticateCall(guard, callWith({}))).rejects.toMatchObject({ code: 'ERR_TOKEN_MISSING' });
+    const token = f.mint();
+    // A proof for another method path.
+    const err = await authenticateCall(guard, callWith(dpopMetadata(f.holder, token, REVOKE))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BatonError);
+    expect((err as BatonError).code).toBe('ERR_PROOF_METHOD_MISMATCH');
+    expect((err as BatonError).detail).not.toBe('');
+  });
+});
+

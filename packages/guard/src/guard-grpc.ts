@@ -9,7 +9,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { BatonError, sha256B64url, type ScopeRequest } from '@baton/core';
 import { MetadataKey, type CallContext, type ServiceImpl } from '@baton/proto';
 import type { Guard } from './create-guard.js';
-import type { AllowDecision } from './decision.js';
+import type { AllowDecision, Decision } from './decision.js';
 import type { RouteOptions } from './guard-options.js';
 
 /** Options of {@link guardGrpcService}. */
@@ -64,6 +64,33 @@ export function credentialsOf(md: Metadata): { token?: string; proof?: string } 
   return proof === undefined ? { token } : { token, proof };
 }
 
+/** The guard's decision on a call's own credentials (metadata, method path, client certificate). */
+function checkCall(guard: Guard, ctx: CallContext, request: ScopeRequest | undefined, route: RouteOptions | undefined): Promise<Decision> {
+  const { token, proof } = credentialsOf(ctx.metadata);
+  const cert = ctx.peerCertificate;
+  return guard.check({
+    token,
+    proof,
+    htm: 'POST',
+    htu: ctx.method,
+    request,
+    certificateThumbprint: cert === undefined ? undefined : sha256B64url(cert.der),
+    route,
+  });
+}
+
+/**
+ * Authenticates the agent calling a Baton service that authorizes in its handler: the
+ * guard checks token, proof (and certificate binding) on an authenticate-only route.
+ * Throws the decision's code on deny; the reason rides along as the error's detail,
+ * which Baton's error mapping keeps out of the reply.
+ */
+export async function authenticateCall(guard: Guard, ctx: CallContext): Promise<AllowDecision> {
+  const decision = await checkCall(guard, ctx, undefined, { authenticateOnly: true });
+  if (!decision.allow) throw new BatonError(decision.code, decision.reason);
+  return decision;
+}
+
 /** Runs the guard for one call; throws the generic BatonError on deny. */
 async function authorize(
   guard: Guard,
@@ -73,17 +100,7 @@ async function authorize(
   options: GuardGrpcOptions<DescService>,
   route: RouteOptions | undefined,
 ): Promise<void> {
-  const { token, proof } = credentialsOf(ctx.metadata);
-  const cert = ctx.peerCertificate;
-  const decision = await guard.check({
-    token,
-    proof,
-    htm: 'POST',
-    htu: ctx.method,
-    request: options.toRequest(method.localName, request, ctx),
-    certificateThumbprint: cert === undefined ? undefined : sha256B64url(cert.der),
-    route,
-  });
+  const decision = await checkCall(guard, ctx, options.toRequest(method.localName, request, ctx), route);
   // Only the code travels: the reason is for the audit log (onDecision).
   if (!decision.allow) throw new BatonError(decision.code);
   decisions.set(ctx, decision);

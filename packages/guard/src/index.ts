@@ -27,7 +27,7 @@ export { issuerIntrospector } from './issuer-introspector.js';
 export type { IssuerIntrospectorOptions } from './issuer-introspector.js';
 
 // framework bindings
-export { credentialsOf, decisionOf, guardGrpcService, singleMetadataValue } from './guard-grpc.js';
+export { authenticateCall, credentialsOf, decisionOf, guardGrpcService, singleMetadataValue } from './guard-grpc.js';
 export type { GuardGrpcOptions } from './guard-grpc.js';
 export { guardHttp, httpDecisionOf, httpTargetOf, sendProblem } from './guard-http.js';
 export type { GuardHttpOptions, HttpMiddleware } from './guard-http.js';

@@ -66,7 +66,7 @@ describe('auditDecisions', () => {
       resource: 'invoice',
       workflow: 'invoices',
     });
-    const allow: AllowDecision = { allow: true, claims, scopes: [], subject: 's', principal: 'p', depth: 2, agents: ['a', 'b'], bearer: true };
+    const allow: AllowDecision = { allow: true, claims, kid: 'k', scopes: [], subject: 's', principal: 'p', depth: 2, agents: ['a', 'b'], bearer: true };
     expect(decisionAuditRecord(allow, { ...info, chainHash: 'ch' })).toMatchObject({
       type: 'validation.allowed',
       delegationDepth: 2,

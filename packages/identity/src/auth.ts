@@ -4,8 +4,8 @@
  * the guard. A proof that verifies but belongs to nobody known is ERR_PERMISSION_DENIED;
  * a bad proof keeps its own ERR_PROOF_* code.
  */
-import { BatonError, sha256B64url } from '@baton/core';
-import { credentialsOf, verifyKeyProof, type AllowDecision } from '@baton/guard';
+import { BatonError } from '@baton/core';
+import { authenticateCall, verifyKeyProof, type AllowDecision } from '@baton/guard';
 import type { IdentityContext } from './context.js';
 import { findOrchestratorByJkt } from './orchestrators.js';
 import { MetadataKey, type CallContext } from './proto.js';
@@ -27,19 +27,8 @@ export async function authenticateOrchestrator(ctx: IdentityContext, request: ob
 }
 
 /** The guard's allow decision for an agent call; throws the decision's code on deny. */
-export async function authenticateAgent(ctx: IdentityContext, call: CallContext): Promise<AllowDecision> {
-  const { token, proof } = credentialsOf(call.metadata);
-  const cert = call.peerCertificate;
-  const decision = await ctx.guard.check({
-    token,
-    proof,
-    htm: 'POST',
-    htu: call.method,
-    certificateThumbprint: cert === undefined ? undefined : sha256B64url(cert.der),
-    route: { authenticateOnly: true },
-  });
-  if (!decision.allow) throw new BatonError(decision.code, decision.reason);
-  return decision;
+export function authenticateAgent(ctx: IdentityContext, call: CallContext): Promise<AllowDecision> {
+  return authenticateCall(ctx.guard, call);
 }
 
 /** True when the call carries agent credentials (used where authentication is optional). */

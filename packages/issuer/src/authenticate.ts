@@ -1,5 +1,5 @@
-import { BatonError, ReplayCache, sha256B64url, type AccessTokenClaims, type Clock } from '@baton/core';
-import { createGuard, credentialsOf, singleMetadataValue, verifyKeyProof, type Decision, type DecisionInfo, type Guard, type KeySource } from '@baton/guard';
+import { BatonError, ReplayCache, type AccessTokenClaims, type Clock } from '@baton/core';
+import { authenticateCall, createGuard, singleMetadataValue, verifyKeyProof, type Decision, type DecisionInfo, type Guard, type KeySource } from '@baton/guard';
 import { MetadataKey, type CallContext } from '@baton/proto';
 import type { KeyRing } from './key-ring.js';
 import type { BatonServiceName } from './options.js';
@@ -87,19 +87,8 @@ export function createAuthenticator(o: AuthOptions): Authenticator {
       throw new BatonError('ERR_PERMISSION_DENIED', `key ${jkt} is neither an operator nor a Baton service`);
     },
     async agent(ctx) {
-      const { token, proof } = credentialsOf(ctx.metadata);
-      const cert = ctx.peerCertificate;
-      const decision = await guard.check({
-        token,
-        proof,
-        htm: 'POST',
-        htu: ctx.method,
-        certificateThumbprint: cert === undefined ? undefined : sha256B64url(cert.der),
-        route: { authenticateOnly: true },
-      });
-      if (!decision.allow) throw new BatonError(decision.code, decision.reason);
-      const header = JSON.parse(Buffer.from(token!.split('.')[0]!, 'base64url').toString('utf8')) as { kid: string };
-      return { claims: decision.claims, kid: header.kid };
+      const decision = await authenticateCall(guard, ctx);
+      return { claims: decision.claims, kid: decision.kid };
     },
   };
 }
