@@ -10,13 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runMain, withAuthorityRun } from './authority-run.js';
 import { crashMarkdown, crashSummaryLine, type CrashReport } from './crash-report.js';
 import { runCrashRounds } from './crash-run.js';
 import { describeMachine } from './machine.js';
-import { spawnAuthority, writeAuthoritySetup } from './soak-authority.js';
 import { tally } from './soak-ledger.js';
 import { DEFAULT_CONCURRENCY } from './soak-load.js';
-import { openSoakWorld } from './soak-world.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const WINDOW: readonly [number, number] = [300, 4000];
@@ -40,15 +39,11 @@ async function main(): Promise<number> {
   const out = path.resolve(ROOT, values.out ?? 'docs/crash-results.md');
   const log = (m: string): void => void process.stderr.write(`[crash] ${m}\n`);
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-crash-'));
   const startedAt = new Date().toISOString();
   const loadStart = os.loadavg()[0]!;
   const started = Date.now();
-  const setup = await writeAuthoritySetup(dir);
-  const authority = await spawnAuthority(setup);
-  log(`authority at ${authority.address}, data in ${setup.dataDir}; ${rounds} rounds`);
-  const world = await openSoakWorld({ authority: authority.address, operatorKey: setup.operatorKey, resourceKey: setup.resourceKey, workDir: dir });
-  try {
+  return withAuthorityRun({ name: 'crash', keep: values.keep === true, log }, async ({ setup, authority, world }) => {
+    log(`${rounds} rounds`);
     const result = await runCrashRounds({
       authority,
       world,
@@ -84,18 +79,7 @@ async function main(): Promise<number> {
     fs.writeFileSync(out, crashMarkdown(report));
     process.stdout.write(`${crashSummaryLine(report)}\nwrote ${path.relative(ROOT, out)}\n`);
     return result.passed ? 0 : 1;
-  } finally {
-    await world.close().catch(() => undefined);
-    await authority.stop().catch(() => undefined);
-    if (values.keep) log(`kept ${dir}`);
-    else fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`[crash] failed: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exit(2);
-  },
-);
+runMain('crash', main);

@@ -12,15 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runMain, withAuthorityRun } from './authority-run.js';
 import { describeMachine } from './machine.js';
-import { spawnAuthority, writeAuthoritySetup } from './soak-authority.js';
 import { verifyAuditFile, waitForAcknowledged } from './soak-audit-check.js';
 import { SoakLedger, errorCode, tally } from './soak-ledger.js';
 import { DEFAULT_CONCURRENCY, runLoad } from './soak-load.js';
 import { soakMarkdown, soakSummaryLine, type SoakResult } from './soak-report.js';
 import { rssVerdict } from './soak-rss.js';
 import { sampleAuthority, type SoakSample } from './soak-sampler.js';
-import { openSoakWorld } from './soak-world.js';
 
 /** Lifecycles started per second: about 50 operations/s, well within what two shared cores sustain. */
 const DEFAULT_RATE = 2;
@@ -56,18 +55,14 @@ async function main(): Promise<number> {
   const sampleEveryMs = Math.min(5000, Math.max(1000, Math.round(durationMs / 100)));
   const log = (m: string): void => void process.stderr.write(`[soak] ${m}\n`);
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-soak-'));
   const startedAt = new Date().toISOString();
   const loadStart = os.loadavg()[0]!;
-  const setup = await writeAuthoritySetup(dir);
   const nodeArgs = values['node-arg'] ?? [];
-  const authority = await spawnAuthority(setup, nodeArgs.length > 0 ? { nodeArgs, logFile: path.join(dir, 'authority.log') } : {});
-  log(`authority pid ${authority.pid} at ${authority.address}, data in ${setup.dataDir}`);
-  const world = await openSoakWorld({ authority: authority.address, operatorKey: setup.operatorKey, resourceKey: setup.resourceKey, workDir: dir });
-  const ledger = new SoakLedger();
-  const samples: SoakSample[] = [];
-  let lifecycles = 0;
-  try {
+  const spawn = (dir: string) => (nodeArgs.length > 0 ? { nodeArgs, logFile: path.join(dir, 'authority.log') } : {});
+  return withAuthorityRun({ name: 'soak', keep: values.keep === true, spawn, log }, async ({ setup, authority, world }) => {
+    const ledger = new SoakLedger();
+    const samples: SoakSample[] = [];
+    let lifecycles = 0;
     const start = Date.now();
     const take = (): void => {
       const s = sampleAuthority(authority.pid, setup.dataDir, Date.now() - start, ledger.operations);
@@ -153,18 +148,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${soakSummaryLine(result)}\nwrote ${path.relative(ROOT, out)}\n`);
     if (rss.flat === undefined) log('too few samples for an RSS verdict (run longer)');
     return passed ? 0 : 1;
-  } finally {
-    await world.close().catch(() => undefined);
-    await authority.stop().catch(() => undefined);
-    if (values.keep) log(`kept ${dir}`);
-    else fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`[soak] failed: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exit(2);
-  },
-);
+runMain('soak', main);
