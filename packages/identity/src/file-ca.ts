@@ -5,9 +5,8 @@
  * 0700; a directory or file readable by group or others is refused. Retired CAs keep
  * only their certificate (the private key is deleted at rotation).
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ensurePrivateDir, readKeyJwk, readSecretFile, writeKeyJwk, writeSecretFile } from '@baton/store';
+import { openKeyDirectory, readKeyJwk, readSecretFile } from '@baton/store';
 import { generateKeyPair, type KeyPair } from '@baton/core';
 import { parseCertificate } from '@baton/x509';
 import { IDENTITY_CA_DEFAULTS, createIdentityCa, newCaRecord, type CaRecord, type CaStore, type IdentityCa, type IdentityCaOptions } from './identity-ca.js';
@@ -24,11 +23,8 @@ interface StateFile {
   cas: { kid: string; status: 'active' | 'retired'; certificate: string; coverUntil: number }[];
 }
 
-const keyFile = (dir: string, kid: string): string => path.join(dir, `${kid}.jwk`);
-
-function loadPrivate(dir: string, kid: string): Promise<KeyPair> {
-  return readKeyJwk(keyFile(dir, kid), kid);
-}
+/** Reads `<kid>.jwk` in `dir` without creating or changing anything (the shared reader). */
+const readKey = (dir: string) => (kid: string): Promise<KeyPair> => readKeyJwk(path.join(dir, `${kid}.jwk`), kid);
 
 function parseState(text: string, trustDomain: string): StateFile {
   const s = JSON.parse(text) as StateFile;
@@ -44,7 +40,7 @@ function parseState(text: string, trustDomain: string): StateFile {
 }
 
 /** The CA records of a state file, the active one with its private key. */
-async function readRecords(dir: string, text: string, trustDomain: string): Promise<{ records: CaRecord[]; active: string }> {
+async function readRecords(text: string, trustDomain: string, loadKey: (kid: string) => Promise<KeyPair>): Promise<{ records: CaRecord[]; active: string }> {
   const state = parseState(text, trustDomain);
   const records: CaRecord[] = [];
   for (const c of state.cas) {
@@ -52,7 +48,7 @@ async function readRecords(dir: string, text: string, trustDomain: string): Prom
     const parsed = parseCertificate(certificate);
     const base: CaRecord = { kid: c.kid, status: c.status, certificate, notAfter: parsed.notAfter, coverUntil: c.coverUntil };
     if (c.status === 'active') {
-      const kp = await loadPrivate(dir, c.kid);
+      const kp = await loadKey(c.kid);
       // The certificate must certify the key the file holds.
       if (!parsed.spki.equals(kp.publicKey.export({ format: 'der', type: 'spki' }))) throw new Error('CA certificate does not match its key');
       records.push({ ...base, privateKey: kp.privateKey });
@@ -71,7 +67,7 @@ async function readRecords(dir: string, text: string, trustDomain: string): Prom
  */
 export async function openSharedIdentityCa(dir: string, options: Pick<IdentityCaOptions, 'trustDomain' | 'clock'>): Promise<IdentityCa> {
   const text = await readSecretFile(path.join(dir, STATE_FILE));
-  const { records } = await readRecords(dir, text, options.trustDomain);
+  const { records } = await readRecords(text, options.trustDomain, readKey(dir));
   const readOnly = async (): Promise<never> => {
     throw new TypeError('shared identity CA: only the process hosting identity changes it');
   };
@@ -91,14 +87,11 @@ export async function openSharedIdentityCa(dir: string, options: Pick<IdentityCa
  */
 export async function openFileIdentityCa(dir: string, options: IdentityCaOptions): Promise<IdentityCa> {
   if (typeof dir !== 'string' || dir === '') throw new TypeError('openFileIdentityCa needs a directory');
-  await ensurePrivateDir(dir);
-  const stateFile = path.join(dir, STATE_FILE);
+  const keys = await openKeyDirectory(dir, STATE_FILE);
 
   const store: CaStore = {
     coverSlackMs: COVER_SLACK_MS,
-    async saveActive(kp, kid) {
-      await writeKeyJwk(keyFile(dir, kid), kp, kid);
-    },
+    saveActive: (kp, kid) => keys.saveKey(kid, kp),
     async saveState(records) {
       const state: StateFile = {
         version: 1,
@@ -106,20 +99,12 @@ export async function openFileIdentityCa(dir: string, options: IdentityCaOptions
         active: records.find((r) => r.status === 'active')!.kid,
         cas: records.map((r) => ({ kid: r.kid, status: r.status, certificate: r.certificate.toString('base64'), coverUntil: r.coverUntil })),
       };
-      await writeSecretFile(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+      await keys.writeState(state);
     },
-    async dropPrivate(kid) {
-      await fs.rm(keyFile(dir, kid), { force: true });
-    },
+    dropPrivate: (kid) => keys.dropKey(kid),
   };
 
-  let text: string | undefined;
-  try {
-    text = await readSecretFile(stateFile);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-
+  const text = await keys.readState();
   if (text === undefined) {
     const kp = generateKeyPair();
     const now = (options.clock ?? { now: () => Date.now() }).now();
@@ -128,10 +113,8 @@ export async function openFileIdentityCa(dir: string, options: IdentityCaOptions
     await store.saveState([rec]);
     return createIdentityCa([rec], store, options);
   }
-  const { records, active } = await readRecords(dir, text, options.trustDomain);
+  const { records, active } = await readRecords(text, options.trustDomain, (kid) => keys.loadKey(kid));
   // Leftover private keys of CAs no longer active (a crash mid-rotation) are deleted.
-  for (const name of await fs.readdir(dir)) {
-    if (name.endsWith('.jwk') && name !== `${active}.jwk`) await fs.rm(path.join(dir, name), { force: true });
-  }
+  await keys.dropKeysOtherThan(active);
   return createIdentityCa(records, store, options);
 }

@@ -1,7 +1,5 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { ensurePrivateDir, readKeyJwk, readSecretFile, writeKeyJwk, writeSecretFile } from '@baton/store';
-import { generateKeyPair, importPublicJwk, jwkThumbprint, type KeyPair, type PublicJwk } from '@baton/core';
+import { openKeyDirectory } from '@baton/store';
+import { generateKeyPair, importPublicJwk, jwkThumbprint, type PublicJwk } from '@baton/core';
 import { createKeyRing, recordOf, type KeyRecord, type KeyRing, type KeyRingOptions, type KeyRingStore, type KeyStatus } from './key-ring.js';
 
 const STATE_FILE = 'keyring.json';
@@ -13,12 +11,6 @@ interface StateFile {
   version: 1;
   active: string;
   keys: { kid: string; status: KeyStatus; jwk: PublicJwk; coverExp: number }[];
-}
-
-const keyFile = (dir: string, kid: string) => path.join(dir, `${kid}.jwk`);
-
-function loadPrivate(dir: string, kid: string): Promise<KeyPair> {
-  return readKeyJwk(keyFile(dir, kid), kid);
 }
 
 function parseState(text: string): StateFile {
@@ -48,14 +40,11 @@ function parseState(text: string): StateFile {
  */
 export async function openFileKeyRing(dir: string, options: KeyRingOptions = {}): Promise<KeyRing> {
   if (typeof dir !== 'string' || dir === '') throw new TypeError('openFileKeyRing needs a directory');
-  await ensurePrivateDir(dir);
-  const stateFile = path.join(dir, STATE_FILE);
+  const keys = await openKeyDirectory(dir, STATE_FILE);
 
   const store: KeyRingStore = {
     coverSlackSeconds: COVER_SLACK_SECONDS,
-    async saveActive(kp, kid) {
-      await writeKeyJwk(keyFile(dir, kid), kp, kid);
-    },
+    saveActive: (kp, kid) => keys.saveKey(kid, kp),
     async saveState(records) {
       const active = records.find((r) => r.status === 'active');
       const state: StateFile = {
@@ -63,20 +52,12 @@ export async function openFileKeyRing(dir: string, options: KeyRingOptions = {})
         active: active!.kid,
         keys: records.map((r) => ({ kid: r.kid, status: r.status, jwk: r.publicJwk, coverExp: r.coverExp })),
       };
-      await writeSecretFile(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+      await keys.writeState(state);
     },
-    async dropPrivate(kid) {
-      await fs.rm(keyFile(dir, kid), { force: true });
-    },
+    dropPrivate: (kid) => keys.dropKey(kid),
   };
 
-  let text: string | undefined;
-  try {
-    text = await readSecretFile(stateFile);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-
+  const text = await keys.readState();
   const records: KeyRecord[] = [];
   if (text === undefined) {
     const kp = generateKeyPair();
@@ -89,7 +70,7 @@ export async function openFileKeyRing(dir: string, options: KeyRingOptions = {})
     for (const k of state.keys) {
       if (k.status === 'active') {
         if (k.kid !== state.active) throw new Error('unreadable key ring state');
-        records.push({ ...recordOf(await loadPrivate(dir, k.kid), 'active'), maxExp: k.coverExp, coverExp: k.coverExp });
+        records.push({ ...recordOf(await keys.loadKey(k.kid), 'active'), maxExp: k.coverExp, coverExp: k.coverExp });
       } else {
         const publicKey = importPublicJwk({ kty: k.jwk.kty, crv: k.jwk.crv, x: k.jwk.x });
         if (jwkThumbprint(k.jwk) !== k.kid) throw new Error('key ring state does not match its kids');
@@ -99,9 +80,7 @@ export async function openFileKeyRing(dir: string, options: KeyRingOptions = {})
       }
     }
     // Leftover private keys of keys no longer active (a crash mid-rotation) are deleted.
-    for (const name of await fs.readdir(dir)) {
-      if (name.endsWith('.jwk') && name !== `${state.active}.jwk`) await fs.rm(path.join(dir, name), { force: true });
-    }
+    await keys.dropKeysOtherThan(state.active);
   }
   return createKeyRing(records, store, options);
 }

@@ -8,3 +8,5 @@ export type { PostgresOptions } from './postgres.js';
 export { migrate } from './migrate.js';
 export type { Migration } from './migrate.js';
 export { assertPrivate, ensurePrivateDir, readKeyJwk, readSecretFile, writeKeyJwk, writeSecretFile } from './secret-files.js';
+export { openKeyDirectory } from './key-directory.js';
+export type { KeyDirectory } from './key-directory.js';
