@@ -152,8 +152,8 @@ describe('maxConnectionIdleMs', () => {
     cleanups.push(() => session.destroy());
     const goaway = new Promise<number>((resolve) => session.once('goaway', () => resolve(Date.now() - t0)));
     const elapsed = await goaway;
+    // Not before the configured idle time (no upper bound: a loaded machine only delays it).
     expect(elapsed).toBeGreaterThanOrEqual(150);
-    expect(elapsed).toBeLessThan(3_000);
     await until(() => session.closed || session.destroyed);
   });
 
